@@ -1,0 +1,34 @@
+# Two entry points for a fresh clone: `make scan` and `make test`.
+# Each creates the virtual environment in .venv when it is missing or stale.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: scan test lint format bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+## Run the default scan: data/sample/ into warehouse/cohortscan.duckdb, exports/.
+scan: $(STAMP)
+	$(BIN)/cohortscan scan
+
+## Style checks (ruff, ruff-format, sqlfluff) then the whole test suite.
+test: $(STAMP)
+	$(MAKE) lint
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/pre-commit run --all-files --show-diff-on-failure
+
+format: $(STAMP)
+	$(BIN)/ruff format pipelines tests
+	$(BIN)/ruff check --fix pipelines tests
+	$(BIN)/sqlfluff fix sql
+
+clean:
+	rm -rf $(VENV) warehouse exports .pytest_cache

@@ -1,0 +1,189 @@
+"""The `cohortscan` command line (see README.md, "Command line").
+
+Every error of ours becomes one line on stderr and a non-zero exit status; tracebacks
+are kept for bugs. Prefect is imported only by the commands that run flows, so
+`trials`, `runs` and `explain` answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from pipelines.errors import CohortscanError
+from pipelines.settings import PROJECT_ROOT, Settings
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def _path(text: str) -> Path:
+    return Path(text).expanduser().resolve()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cohortscan", description="Find candidate patients for clinical trials."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser, *, extracts: bool = False, out: bool = False) -> None:
+        if extracts:
+            p.add_argument("--extracts", type=_path, help="drop folder (default: data/sample)")
+        p.add_argument("--warehouse", type=_path, help="DuckDB file (default: warehouse/cohortscan.duckdb)")
+        if out:
+            p.add_argument("--out", type=_path, help="exports root (default: exports)")
+
+    scan = sub.add_parser("scan", help="ingest a drop, evaluate trials, write exports")
+    common(scan, extracts=True, out=True)
+    scan.add_argument("--trial", action="append", dest="trials", help="trial id (repeatable; default: every trial)")
+    scan.add_argument("--as-of", type=_date, help="screening date (default: today)")
+
+    explain = sub.add_parser("explain", help="every criterion of one patient: status and evidence")
+    explain.add_argument("patient_id")
+    common(explain)
+    explain.add_argument("--trial", dest="trials", action="append", help="trial id (default: every trial)")
+    explain.add_argument("--as-of", type=_date, help="screening date (default: the last scan's)")
+
+    sub.add_parser("trials", help="the trials found under sql/trials/")
+
+    runs = sub.add_parser("runs", help="run history")
+    common(runs)
+    runs.add_argument("--limit", type=int, default=20)
+
+    validate = sub.add_parser("validate", help="ingest and validate only")
+    common(validate, extracts=True)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    given = {
+        key: getattr(args, key)
+        for key in ("extracts", "warehouse", "out", "trials", "as_of")
+        if getattr(args, key, None) is not None
+    }
+    return Settings(**given)
+
+
+def _quiet_prefect() -> None:
+    """Readable console: our progress lines only (see pipelines/logging.yml)."""
+    os.environ.setdefault("PREFECT_LOGGING_SETTINGS_PATH", str(PROJECT_ROOT / "pipelines" / "logging.yml"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_CLI_PROMPT", "false")
+
+
+def cmd_scan(settings: Settings) -> int:
+    _quiet_prefect()
+    print("cohortscan: starting (Prefect may start a temporary API server)...", file=sys.stderr)
+    started = time.monotonic()
+    from pipelines.flows import scan_flow
+
+    summary = scan_flow(
+        extracts=settings.extracts,
+        warehouse=settings.warehouse,
+        out=settings.out,
+        trials_dir=settings.trials_dir,
+        trial_ids=settings.trials,
+        as_of=settings.as_of,
+    )
+    print(_format_summary(summary, time.monotonic() - started))
+    return 0
+
+
+def _format_summary(summary: dict, seconds: float) -> str:
+    lines = [f"run {summary['run_id']}  as-of {summary['as_of']}  ({seconds:.1f} s)"]
+    files = summary["files"]
+    lines.append(
+        f"files: {sum(f['status'] == 'loaded' for f in files)} loaded, "
+        f"{sum(f['status'] == 'skipped' for f in files)} skipped; rows: "
+        f"{sum(f['rows_read'] for f in files)} read, {sum(f['rows_loaded'] for f in files)} loaded, "
+        f"{sum(f['rows_quarantined'] for f in files)} quarantined"
+    )
+    for trial_id, result in summary["trials"].items():
+        lines.append("")
+        lines.append(f"{trial_id}: " + ", ".join(f"{v} {k}" for k, v in sorted(result["statuses"].items())))
+        lines.append(f"  {'step':<26}{'remaining':>10}{'removed':>9}{'unknown':>9}")
+        for step in result["funnel"]:
+            lines.append(
+                f"  {step['step']:<26}{step['remaining']:>10}{step['removed']:>9}{step['unknown']:>9}"
+            )
+        lines.append(f"  exports: {summary['folders'][trial_id]}")
+    return "\n".join(lines)
+
+
+def cmd_trials(settings: Settings) -> int:
+    from pipelines.trials import discover_trials, load_trial
+
+    for trial_id in discover_trials(settings.trials_dir):
+        trial = load_trial(settings.trials_dir, trial_id)
+        inc = sum(c.kind == "inclusion" for c in trial.criteria)
+        print(f"{trial.id}\t{len(trial.criteria)} criteria ({inc} inclusion, {len(trial.criteria) - inc} exclusion)\t{trial.title}")
+    return 0
+
+
+def cmd_runs(settings: Settings, limit: int) -> int:
+    from pipelines.runs import list_runs
+    from pipelines.warehouse import open_warehouse
+
+    with open_warehouse(settings.warehouse, read_only=settings.warehouse.exists()) as con:
+        rows = list_runs(con, limit) if settings.warehouse.exists() else []
+    if not rows:
+        print("no runs yet")
+    for run_id, started, ended, trial_ids, as_of, status, message in rows:
+        took = f"{(ended - started).total_seconds():.1f}s" if ended else "-"
+        print(f"{run_id}  {started:%Y-%m-%d %H:%M:%S}  {took:>7}  as-of {as_of}  {','.join(trial_ids or [])}  {status}" + (f"  {message}" if message else ""))
+    return 0
+
+
+def cmd_explain(settings: Settings, patient_id: str, as_of_given: bool) -> int:
+    from pipelines.explain import explain_patient
+
+    print(explain_patient(settings, patient_id, as_of_given=as_of_given))
+    return 0
+
+
+def cmd_validate(settings: Settings) -> int:
+    _quiet_prefect()
+    from pipelines.flows import validate_flow
+
+    files = validate_flow(settings.extracts, settings.warehouse)
+    read = sum(f["rows_read"] for f in files)
+    quarantined = sum(f["rows_quarantined"] for f in files)
+    print(f"{len(files)} file(s): {read} rows read, {quarantined} quarantined")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `cohortscan` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+        if args.command == "scan":
+            return cmd_scan(settings)
+        if args.command == "trials":
+            return cmd_trials(settings)
+        if args.command == "runs":
+            return cmd_runs(settings, args.limit)
+        if args.command == "explain":
+            return cmd_explain(settings, args.patient_id, args.as_of is not None)
+        if args.command == "validate":
+            return cmd_validate(settings)
+    except CohortscanError as err:
+        print(f"cohortscan: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("cohortscan: interrupted", file=sys.stderr)
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

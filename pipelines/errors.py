@@ -1,0 +1,58 @@
+"""Our own exceptions: each says what failed, the value, and what was expected.
+
+The CLI turns any `CohortscanError` into one line on stderr and a non-zero exit code;
+nothing else of ours should reach the user as a traceback.
+"""
+
+from __future__ import annotations
+
+
+class CohortscanError(Exception):
+    """Base class; `str(err)` is the one-line message shown to the user."""
+
+    exit_code = 1
+
+
+class DropRefused(CohortscanError):
+    """A drop (or a file of it) cannot be loaded as delivered."""
+
+    exit_code = 2
+
+
+class FileRefused(DropRefused):
+    """One file is refused whole: nothing of it is stored."""
+
+    def __init__(self, file_name: str, reason: str) -> None:
+        super().__init__(f"{file_name}: {reason}")
+        self.file_name = file_name
+        self.reason = reason
+
+
+class TrialConfigError(CohortscanError):
+    """A trial folder is inconsistent (manifest, SQL files, parameters, value sets)."""
+
+    exit_code = 3
+
+
+class ParameterError(CohortscanError):
+    """An unknown parameter name or a value of the wrong type."""
+
+    exit_code = 3
+
+
+class ValidationFailed(CohortscanError):
+    """A data-quality check of severity `error` failed: no export is replaced."""
+
+    exit_code = 4
+
+
+class WarehouseBusy(CohortscanError):
+    """Another process holds the warehouse file."""
+
+    exit_code = 5
+
+
+class NotFound(CohortscanError):
+    """A patient, run or trial asked for does not exist."""
+
+    exit_code = 6

@@ -1,0 +1,123 @@
+"""Exports under `OUT/<trial_id>/<as_of>/`, written atomically.
+
+Every file of a run is first written into a hidden sibling folder; the folder is then
+renamed into place, so a reader sees either the previous complete folder or the new
+complete one, never half a file. Tables stream from DuckDB with COPY: nothing is pulled
+into pandas.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines.trials import Trial
+from pipelines.warehouse import ident
+
+CANDIDATE_COLUMNS = ("rank", "patient_id", "site_id", "status", "score", "diseases", "unmet_or_unknown")
+
+
+def candidates_query(trial: Trial) -> tuple[str, list[str]]:
+    """SELECT of candidates.csv: fixed columns, then one status column per criterion."""
+    schema = ident(trial.id)
+    status_columns = ", ".join(
+        f"first(r.status) filter (where r.criterion_id = ?) as {ident(c.id)}" for c in trial.criteria
+    )
+    fixed = ", ".join(f"k.{ident(c)}" for c in CANDIDATE_COLUMNS)
+    query = (
+        f"select {fixed}, {status_columns} "
+        f"from {schema}.cohort_ranking as k "
+        f"join {schema}.criteria_results as r on k.patient_id = r.patient_id "
+        f"group by all order by k.rank"
+    )
+    return query, [c.id for c in trial.criteria]
+
+
+def criteria_query(trial: Trial) -> str:
+    """SELECT of criteria.csv: every patient x every criterion, in manifest order."""
+    schema = ident(trial.id)
+    return (
+        "select r.patient_id, r.criterion_id, r.kind, r.status, r.evidence, r.evidence_date "
+        f"from {schema}.criteria_results as r "
+        f"join {schema}.criteria_manifest as m on r.criterion_id = m.criterion_id "
+        "order by r.patient_id, m.ordinal"
+    )
+
+
+def copy_to(con: duckdb.DuckDBPyConnection, query: str, params: list, path: Path) -> None:
+    """Stream a query to CSV or Parquet (by the file's suffix)."""
+    fmt = "parquet" if path.suffix == ".parquet" else "csv"
+    options = "(format parquet)" if fmt == "parquet" else "(format csv, header true)"
+    con.execute(f"copy ({query}) to '{_sql_path(path)}' {options}", params)
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def write_json(path: Path, payload: dict[str, Any]) -> None:
+    """Write JSON through a temporary file and an atomic rename."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class RunFolder:
+    """A run's export folder, built aside and moved into place on `commit()`."""
+
+    def __init__(self, out: Path, trial_id: str, as_of: str, run_id: str) -> None:
+        self.final = out / trial_id / as_of
+        self.staging = out / trial_id / f".{as_of}.partial-{run_id}"
+
+    def __enter__(self) -> RunFolder:
+        self.staging.mkdir(parents=True, exist_ok=False)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+    def path(self, name: str) -> Path:
+        return self.staging / name
+
+    def commit(self) -> Path:
+        """Swap the finished folder into place; the previous one is removed after."""
+        old = self.final.with_name(f".{self.final.name}.old-{self.staging.name.rsplit('-', 1)[-1]}")
+        if self.final.exists():
+            os.replace(self.final, old)
+        os.replace(self.staging, self.final)
+        shutil.rmtree(old, ignore_errors=True)
+        return self.final
+
+
+def clean_partials(out: Path) -> None:
+    """Remove folders left by a run that was killed while exporting."""
+    if not out.is_dir():
+        return
+    for leftover in out.glob("*/.*.partial-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in out.glob("*/.*.old-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def write_trial_exports(
+    con: duckdb.DuckDBPyConnection,
+    trial: Trial,
+    out: Path,
+    as_of: str,
+    run_id: str,
+    run_info: dict[str, Any],
+) -> Path:
+    """Write candidates, criteria and run.json for one trial; return the final folder."""
+    with RunFolder(out, trial.id, as_of, run_id) as folder:
+        query, params = candidates_query(trial)
+        for suffix in (".csv", ".parquet"):
+            copy_to(con, query, params, folder.path(f"candidates{suffix}"))
+            copy_to(con, criteria_query(trial), [], folder.path(f"criteria{suffix}"))
+        write_json(folder.path("run.json"), run_info)
+        return folder.commit()

@@ -1,0 +1,614 @@
+"""Curated edge-case patients for the sample drop (trial cart_autoimmune).
+
+Every case is the *baseline* patient (an adult woman with SLE who meets every computable
+criterion) with one thing changed, so that the changed record alone decides the criterion
+under test. Dates are relative to the as-of date: `day=-90` is 90 days before it. Windows
+are inclusive at the far edge (a 90-day window keeps `result_date >= as_of - 90 days`).
+
+`build(as_of)` returns the rows of every file kind, one expected status per case and
+criterion (`expected.csv`) and the case list the README is written from. Only codes marked
+verified in the shared code reference are used.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+SITES = ("SITE_A", "SITE_B", "SITE_C")
+
+# Criteria of cart_autoimmune that data can decide, in the design's order.
+COMPUTABLE = (
+    "inc_age",
+    "inc_diagnosis",
+    "inc_refractory",
+    "inc_disease_activity",
+    "inc_ecog",
+    "inc_blood_counts",
+    "inc_cardiac",
+    "inc_renal",
+    "inc_liver",
+    "inc_pulmonary",
+    "exc_prior_cart",
+    "exc_active_infection",
+    "exc_transplant",
+    "exc_viral",
+    "exc_live_vaccine",
+    "exc_pregnancy",
+    "exc_malignancy",
+)
+
+
+@dataclass(frozen=True)
+class Lab:
+    """One labs row; `date` (a literal string) wins over `day` when given."""
+
+    code: str
+    day: int = -20
+    num: str | None = None
+    text: str | None = None
+    unit: str | None = None
+    ref_low: str | None = None
+    ref_high: str | None = None
+    system: str = "LOINC"
+    time: str = ""
+    date: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Dx:
+    """One diagnoses row."""
+
+    code: str
+    day: int
+    system: str = "ICD10CM"
+    source: str | None = "problem_list"
+    time: str = ""
+    note: str | None = None
+    years: int = 0  # calendar years before as-of, applied before `day`
+
+
+@dataclass(frozen=True)
+class Med:
+    """One medications row (`end=None`: open order or single administration)."""
+
+    code: str
+    name: str | None
+    start: int
+    end: int | None = None
+    dose: str | None = None
+    unit: str | None = "mg"
+    freq: str | None = "QD"
+    route: str | None = "oral"
+    system: str = "RXNORM"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One curated patient: the baseline with some record slots replaced."""
+
+    tests: str
+    what: str
+    expect: dict[str, tuple[str, str]] = field(default_factory=dict)
+    sex: str = "F"
+    birth: tuple[int, int] = (41, -228)  # years before as-of, then days added
+    birth_year_only: bool = False
+    death_day: int | None = None
+    dx: dict[str, tuple[Dx, ...]] = field(default_factory=dict)
+    labs: dict[str, tuple[Lab, ...]] = field(default_factory=dict)
+    meds: dict[str, tuple[Med, ...]] = field(default_factory=dict)
+    omit: frozenset[str] = frozenset()
+    empty: bool = False  # the patient has a patients row and nothing else
+
+
+def hb(num: str | None, unit: str = "g/L", day: int = -20, **kw: Any) -> Lab:
+    return Lab("718-7", day, num, unit=unit, **kw)
+
+
+def score(code: str, num: str, day: int = -20) -> Lab:
+    return Lab(code, day, num, system="SCORE")
+
+
+def qual(code: str, text: str, day: int = -25, **kw: Any) -> Lab:
+    return Lab(code, day, text=text, **kw)
+
+
+def cvx(code: str, name: str, day: int) -> Med:
+    return Med(code, name, day, None, "0.5", "mL", "ONCE", "im", "CVX")
+
+
+def pred(dose: str, start: int = -30, end: int | None = None, freq: str = "QD") -> Med:
+    return Med("8640", "prednisone 5 MG Oral Tablet", start, end, dose, freq=freq)
+
+
+MMF = Med("68149", "mycophenolate mofetil 500 MG Oral Tablet", -300, None, "1", "g", "BID")
+SLE = (Dx("M32.14", -1095),)
+VIRAL_NEGATIVE = (
+    qual("5196-1", "Negative"),
+    qual("16933-4", "Negative"),
+    qual("13955-0", "Non-reactive"),
+    qual("56888-1", "Non-reactive"),
+    qual("20507-0", "Non-reactive"),
+    qual("72493-0", "Not detected", unit="IU/mL"),
+)
+PULM = (Lab("98130-8", -40, "72", unit="%"), Lab("19872-1", -40, "85", unit="%"))
+
+BASELINE_DX: dict[str, tuple[Dx, ...]] = {
+    "disease": SLE,
+    "other": (Dx("I10", -2000, source="encounter"),),
+}
+BASELINE_LABS: dict[str, tuple[Lab, ...]] = {
+    "hb": (hb("118", ref_low="120", ref_high="160"),),
+    "plt": (Lab("777-3", -20, "210", unit="10*3/uL", ref_low="150", ref_high="400"),),
+    "egfr": (Lab("98979-8", -20, "85", unit="mL/min/1.73m2"),),
+    "ast": (Lab("1920-8", -20, "25", unit="U/L", ref_high="40"),),
+    "alt": (Lab("1742-6", -20, "30", unit="U/L", ref_high="45"),),
+    "bili": (Lab("1975-2", -20, "0.6", unit="mg/dL", ref_low="0.2", ref_high="1.2"),),
+    "lvef": (Lab("10230-1", -40, "62", unit="%"),),
+    "pulm": PULM,
+    "ecog": (Lab("89247-1", -20, "1"),),
+    "score": (score("SLEDAI2K", "10"),),
+    "viral": VIRAL_NEGATIVE,
+    "preg": (qual("2106-3", "Negative", day=-20),),
+}
+BASELINE_MEDS: dict[str, tuple[Med, ...]] = {
+    "is1": (MMF,),
+    "is2": (Med("1256", "azathioprine 50 MG Oral Tablet", -700, -400, "100"),),
+    "gc": (pred("5", start=-200),),
+    "vax": (cvx("141", "influenza, split virus, trivalent, PF", -60),),
+}
+BASELINE_EXPECT: dict[str, tuple[str, str]] = {
+    "inc_age": ("met", "baseline: born 41 years before the as-of date"),
+    "inc_diagnosis": ("met", "baseline: SLE M32.14 on {D-1095}"),
+    "inc_refractory": ("met", "baseline: mycophenolate 300 days + azathioprine 301 days"),
+    "inc_disease_activity": ("met", "baseline: SLEDAI-2K 10 on {D-20} >= 8"),
+    "inc_ecog": ("met", "baseline: ECOG 1 on {D-20}"),
+    "inc_blood_counts": ("met", "baseline: Hb 118 g/L and platelets 210 on {D-20}"),
+    "inc_cardiac": ("met", "baseline: LVEF 62 % on {D-40}"),
+    "inc_renal": ("met", "baseline: eGFR 85 on {D-20}"),
+    "inc_liver": ("met", "baseline: AST 25/40, ALT 30/45, bilirubin 0.6/1.2 mg/dL"),
+    "inc_pulmonary": ("met", "baseline: DLCO 72 %, FVC 85 % predicted on {D-40}"),
+    "exc_prior_cart": ("not_met", "baseline: no CAR-T record"),
+    "exc_active_infection": ("not_met", "baseline: no infection record"),
+    "exc_transplant": ("not_met", "baseline: no transplant record"),
+    "exc_viral": ("not_met", "baseline: viral panel negative on {D-25}"),
+    "exc_live_vaccine": ("not_met", "baseline: only inactivated influenza (CVX 141) on {D-60}"),
+    "exc_pregnancy": ("not_met", "baseline: urine hCG negative on {D-20}"),
+    "exc_malignancy": ("not_met", "baseline: no malignancy record"),
+}
+
+MET, NOT, UNK = "met", "not_met", "unknown"
+NO_ACTIVITY = frozenset({"inc_disease_activity"})
+
+
+def _c(tests: str, what: str, status: str, why: str, **kw: Any) -> Case:
+    """A case whose expectation is one status on the criterion it tests."""
+    return Case(tests, what, {tests: (status, why)}, **kw)
+
+
+# A table, one case per entry; kept compact by hand so that it reads as a list.
+# fmt: off
+CASES: tuple[Case, ...] = (
+    Case("baseline", "baseline patient, meets every computable criterion (eligible)"),
+    # inc_age
+    _c("inc_age", "18th birthday on the as-of date", MET, "born {Y-18}: 18 today", birth=(18, 0)),
+    _c("inc_age", "turns 18 the day after as-of", NOT, "born {Y-18+1}: 17", birth=(18, 1)),
+    _c("inc_age", "birth_year only, 18 years before", UNK, "birth_year {YEAR-18}: 17 or 18",
+       birth=(18, 0), birth_year_only=True),
+    Case("inc_age", "birth_year only, clearly adult; sex 'male' (lower case)",
+         {"inc_age": (MET, "birth_year {YEAR-55}: 54 or 55")}, sex="male", birth=(55, 0),
+         birth_year_only=True, labs={"preg": ()}, omit=frozenset({"exc_pregnancy"})),
+    # inc_diagnosis
+    _c("inc_diagnosis", "SLE written 'm3214' (lower case, no dot)", MET, "m3214 = M32.14 SLE",
+       dx={"disease": (Dx("m3214", -900),)}),
+    _c("inc_diagnosis", "SLE as SNOMED CT 55464009 only", MET, "SNOMEDCT 55464009 SLE",
+       dx={"disease": (Dx("55464009", -800, "SNOMEDCT", time="T10:00"),)}),
+    _c("inc_diagnosis", "discoid lupus L93.0 only (cutaneous, not SLE)", NOT, "L93.0 is not SLE",
+       dx={"disease": (Dx("L93.0", -700),)}, omit=NO_ACTIVITY),
+    _c("inc_diagnosis", "polymyositis M33.20 only (not DM)", NOT, "M33.20 polymyositis",
+       dx={"disease": (Dx("M33.20", -700),)}, omit=NO_ACTIVITY),
+    _c("inc_diagnosis", "polymyositis SNOMED 31384009 only", NOT, "31384009 polymyositis",
+       dx={"disease": (Dx("31384009", -700, "SNOMEDCT"),)}, omit=NO_ACTIVITY),
+    _c("inc_diagnosis", "no diagnosis at all", NOT, "no diagnosis record (event absent)",
+       dx={"disease": (), "other": ()}, omit=NO_ACTIVITY),
+    Case("inc_diagnosis", "drug-induced SLE M32.0 only (design choice: no expectation)",
+         dx={"disease": (Dx("M32.0", -500),)}, omit=frozenset({"inc_diagnosis"}) | NO_ACTIVITY),
+    # inc_disease_activity (per disease; scores latest within 90 days)
+    _c("inc_disease_activity", "SLEDAI-2K exactly 8", MET, "SLEDAI-2K 8 >= 8",
+       labs={"score": (score("SLEDAI2K", "8"),)}),
+    _c("inc_disease_activity", "SLEDAI-2K 7", NOT, "SLEDAI-2K 7 < 8",
+       labs={"score": (score("SLEDAI2K", "7"),)}),
+    _c("inc_disease_activity", "SLEDAI 12 then 6 (latest low)", NOT, "latest SLEDAI-2K 6 on {D-5}",
+       labs={"score": (score("SLEDAI2K", "12", -60), score("SLEDAI2K", "6", -5))}),
+    _c("inc_disease_activity", "SLEDAI 5 then 9 (latest high)", MET, "latest SLEDAI-2K 9 on {D-5}",
+       labs={"score": (score("SLEDAI2K", "5", -60), score("SLEDAI2K", "9", -5))}),
+    _c("inc_disease_activity", "SLEDAI 10 exactly 90 days old", MET, "SLEDAI-2K 10 on {D-90}",
+       labs={"score": (score("SLEDAI2K", "10", -90),)}),
+    _c("inc_disease_activity", "SLEDAI 10 91 days old only", UNK, "only score on {D-91} is too old",
+       labs={"score": (score("SLEDAI2K", "10", -91),)}),
+    _c("inc_disease_activity", "no SLEDAI at all", UNK, "no SLEDAI-2K", labs={"score": ()}),
+    _c("inc_disease_activity", "SLEDAI 12 dated after as-of ignored", NOT,
+       "SLEDAI-2K 6 on {D-30}; 12 on {D+3} is after as-of",
+       dx={"disease": (Dx("M32.9", -600),)},
+       labs={"score": (score("SLEDAI2K", "6", -30), score("SLEDAI2K", "12", 3))}),
+    _c("inc_disease_activity", "Sjogren ' M35.00 ' (padded), ESSDAI 16", MET, "ESSDAI 16 >= 14",
+       dx={"disease": (Dx(" M35.00 ", -800),)}, labs={"score": (score("ESSDAI", "16"),)}),
+    _c("inc_disease_activity", "Sjogren SNOMED 83901003, ESSDAI exactly 14", MET, "ESSDAI 14",
+       dx={"disease": (Dx("83901003", -800, "SNOMEDCT"),)},
+       labs={"score": (score("ESSDAI", "14"),)}),
+    _c("inc_disease_activity", "Sjogren M35.01, ESSDAI 13", NOT, "ESSDAI 13 < 14",
+       dx={"disease": (Dx("M35.01", -800),)}, labs={"score": (score("ESSDAI", "13"),)}),
+    _c("inc_disease_activity", "SSc M34.81 + ILD J84.10, mRSS exactly 10", MET, "mRSS 10 with ILD",
+       dx={"disease": (Dx("M34.81", -900), Dx("J84.10", -400))},
+       labs={"score": (score("MRSS", "10"),)}),
+    _c("inc_disease_activity", "SSc 'M340' + ILD J84.89, mRSS exactly 35", MET, "mRSS 35 with ILD",
+       dx={"disease": (Dx("M340", -900), Dx("J84.89", -400))},
+       labs={"score": (score("MRSS", "35"),)}),
+    _c("inc_disease_activity", "SSc M34.9 + ILD J84.9, mRSS 36", NOT, "mRSS 36 > 35",
+       dx={"disease": (Dx("M34.9", -900), Dx("J84.9", -400))},
+       labs={"score": (score("MRSS", "36"),)}),
+    _c("inc_disease_activity", "SSc SNOMED 89155008 + ILD J84.112, mRSS 9", NOT, "mRSS 9 < 10",
+       dx={"disease": (Dx("89155008", -900, "SNOMEDCT"), Dx("J84.112", -400))},
+       labs={"score": (score("MRSS", "9"),)}),
+    _c("inc_disease_activity", "SSc M34.0, mRSS 20, no ILD", NOT, "no ILD diagnosis",
+       dx={"disease": (Dx("M34.0", -900),)}, labs={"score": (score("MRSS", "20"),)}),
+    _c("inc_disease_activity", "DM M33.10 first diagnosed exactly 1 year ago", MET,
+       "DM since {Y-1} (1 year)", dx={"disease": (Dx("M33.10", 0, years=1),)},
+       labs={"score": ()}),
+    _c("inc_disease_activity", "DM 'm33.90' first diagnosed 1 year minus 1 day", NOT,
+       "DM since {Y-1+1} (< 1 year)", dx={"disease": (Dx("m33.90", 1, years=1),)},
+       labs={"score": ()}),
+    _c("inc_disease_activity", "DM SNOMED 396230008 5 years ago, repeated recently", MET,
+       "first DM record {D-1825}", labs={"score": ()},
+       dx={"disease": (Dx("396230008", -1825, "SNOMEDCT"), Dx("396230008", -10, "SNOMEDCT"))}),
+    _c("inc_disease_activity", "AAV M31.31, BVAS 15, PR3 45 U/mL (ULN 20)", MET,
+       "BVAS 15 and PR3-ANCA positive", dx={"disease": (Dx("M31.31", -700),)},
+       labs={"score": (score("BVAS", "15"), Lab("6968-2", -20, "45", unit="U/mL", ref_high="20"))}),
+    _c("inc_disease_activity", "AAV M31.7, BVAS 15, MPO 3 U/mL (negative)", NOT,
+       "ANCA negative", dx={"disease": (Dx("M31.7", -700),)},
+       labs={"score": (score("BVAS", "15"), Lab("6969-0", -20, "3", unit="U/mL", ref_high="20"))}),
+    _c("inc_disease_activity", "EGPA M30.1, BVAS 14, MPO 80 U/mL", NOT, "BVAS 14 < 15",
+       dx={"disease": (Dx("M30.1", -700),)},
+       labs={"score": (score("BVAS", "14"), Lab("6969-0", -20, "80", unit="U/mL", ref_high="20"))}),
+    _c("inc_disease_activity", "MPA SNOMED 239928004, BVAS 22, no ANCA test", UNK,
+       "ANCA status unknown", dx={"disease": (Dx("239928004", -700, "SNOMEDCT"),)},
+       labs={"score": (score("BVAS", "22"),)}),
+    _c("inc_disease_activity", "SLE + Sjogren: SLEDAI 4, ESSDAI 15", MET, "ESSDAI 15 (any disease)",
+       dx={"disease": (Dx("M32.14", -900), Dx("M35.00", -800, time=" 09:30:00"))},
+       labs={"score": (score("SLEDAI2K", "4"), score("ESSDAI", "15"))}),
+    # inc_refractory
+    _c("inc_refractory", "one agent only, prednisone 5 mg", NOT, "1 agent, 5 mg/day",
+       meds={"is2": ()}),
+    _c("inc_refractory", "ATC L04AA06 300 d + L04AX01 exactly 90 days", MET,
+       "azathioprine {D-300}..{D-211} = 90 days (end_date inclusive)",
+       meds={"is1": (Med("L04AA06", None, -300, None, "1", "g", "BID", system="ATC"),),
+             "is2": (Med("L04AX01", None, -300, -211, "100", system="ATC"),)}),
+    _c("inc_refractory", "mycophenolate + tacrolimus 89 days", NOT, "tacrolimus 89 days < 90",
+       meds={"is2": (Med("42316", "tacrolimus 1 MG Oral Capsule", -200, -112, "2", freq="BID"),)}),
+    _c("inc_refractory", "methotrexate 2 back-to-back orders of 50 days + cyclosporine 120 d", MET,
+       "methotrexate {D-200}..{D-101} continuous (100 days)",
+       meds={"is1": (Med("6851", "methotrexate 2.5 MG Oral Tablet", -200, -151, "15", freq="QW"),
+                     Med("6851", "methotrexate 2.5 MG Oral Tablet", -150, -101, "15", freq="QW")),
+             "is2": (Med("3008", "cyclosporine 100 MG Oral Capsule", -400, -281, "100",
+                         freq="BID"),)}),
+    _c("inc_refractory", "overlapping azathioprine orders + mycophenolate", MET, "2 agents >= 90 d",
+       meds={"is2": (Med("1256", "azathioprine 50 MG Oral Tablet", -400, -300, "100"),
+                     Med("1256", "azathioprine 50 MG Oral Tablet", -320, -200, "150"))}),
+    _c("inc_refractory", "one agent, prednisone exactly 15 mg/day (ATC H02AB07)", MET,
+       "prednisone 15 mg/day", meds={"is2": (), "gc": (Med("H02AB07", "prednisone", -30, None,
+                                                             "15", system="ATC"),)}),
+    _c("inc_refractory", "one agent, prednisone 14 mg/day", NOT, "14 mg/day < 15",
+       meds={"is2": (), "gc": (pred("14"),)}),
+    _c("inc_refractory", "one agent, methylprednisolone 12 mg/day", MET, "12 mg x 1.25 = 15",
+       meds={"is2": (), "gc": (Med("6902", "methylprednisolone 4 MG Oral Tablet", -30, None,
+                                   "12"),)}),
+    _c("inc_refractory", "one agent, dexamethasone 2 mg/day", NOT, "2 mg x 6.67 = 13.3 < 15",
+       meds={"is2": (), "gc": (Med("3264", "dexamethasone 2 MG Oral Tablet", -30, None, "2"),)}),
+    _c("inc_refractory", "one agent, prednisone 7.5 mg BID", MET, "7.5 mg x 2 = 15 mg/day",
+       meds={"is2": (), "gc": (pred("7.5", freq="BID"),)}),
+    _c("inc_refractory", "one agent, prednisone 30 mg ended 10 days ago", NOT,
+       "no current glucocorticoid", meds={"is2": (), "gc": (pred("30", -100, -10),)}),
+    _c("inc_refractory", "one agent, prednisone 20 mg starting after as-of", NOT,
+       "order starts {D+5}", meds={"is2": (), "gc": (pred("20", start=5),)}),
+    _c("inc_refractory", "no medication at all", NOT, "no medication record (event absent)",
+       meds={"is1": (), "is2": (), "gc": (), "vax": ()}),
+    # inc_ecog
+    _c("inc_ecog", "ECOG 0 with unit '{score}'", MET, "ECOG 0",
+       labs={"ecog": (Lab("89247-1", -20, "0", unit="{score}"),)}),
+    _c("inc_ecog", "ECOG 2", NOT, "ECOG 2 > 1", labs={"ecog": (Lab("89247-1", -20, "2"),)}),
+    _c("inc_ecog", "ECOG 1 91 days old only", UNK, "too old",
+       labs={"ecog": (Lab("89247-1", -91, "1"),)}),
+    _c("inc_ecog", "no ECOG", UNK, "no ECOG record", labs={"ecog": ()}),
+    # inc_blood_counts
+    _c("inc_blood_counts", "Hb exactly 60 g/L", MET, "Hb 60 g/L >= 60", labs={"hb": (hb("60"),)}),
+    _c("inc_blood_counts", "Hb 59 g/L", NOT, "Hb 59 g/L < 60", labs={"hb": (hb("59"),)}),
+    _c("inc_blood_counts", "Hb 6.0 g/dL", MET, "6.0 g/dL = 60 g/L",
+       labs={"hb": (hb("6.0", "g/dL"),)}),
+    _c("inc_blood_counts", "Hb 5.9 g/dL", NOT, "5.9 g/dL = 59 g/L",
+       labs={"hb": (hb("5.9", "g/dL"),)}),
+    _c("inc_blood_counts", "Hb '<50' g/L (comparator)", NOT, "Hb < 50 g/L",
+       labs={"hb": (hb(None, text="<50"),)}),
+    _c("inc_blood_counts", "Hb 11.8 g/dl, platelets exactly 30 K/uL (26515-7)", MET, "platelets 30",
+       labs={"hb": (hb("11.8", "g/dl"),), "plt": (Lab("26515-7", -20, "30", unit="K/uL"),)}),
+    _c("inc_blood_counts", "platelets 29 10^9/L", NOT, "platelets 29 < 30",
+       labs={"plt": (Lab("777-3", -20, "29", unit="10^9/L"),)}),
+    _c("inc_blood_counts", "Hb exactly 90 days old (timestamp 23:45)", MET, "Hb on {D-90} counts",
+       labs={"hb": (hb("118", day=-90, time=" 23:45:00"),)}),
+    _c("inc_blood_counts", "Hb 91 days old only", UNK, "Hb on {D-91} too old",
+       labs={"hb": (hb("118", day=-91),)}),
+    _c("inc_blood_counts", "Hb 55 then 95 (later normal)", MET, "latest Hb 95 on {D-5}",
+       labs={"hb": (hb("55", day=-40), hb("95", day=-5, time="T08:15"))}),
+    _c("inc_blood_counts", "Hb 95 then 55 (later abnormal)", NOT, "latest Hb 55 on {D-5}",
+       labs={"hb": (hb("95", day=-40), hb("55", day=-5))}),
+    _c("inc_blood_counts", "Hb 45 dated after as-of ignored", MET, "Hb 118 on {D-20}",
+       labs={"hb": (hb("118"), hb("45", day=2))}),
+    _c("inc_blood_counts", "no platelet count", UNK, "platelets missing", labs={"plt": ()}),
+    _c("inc_blood_counts", "Hb only in unknown unit 'gr/dl'", UNK, "unit gr/dl not convertible",
+       labs={"hb": (hb("12.1", "gr/dl"),)}),
+    # inc_cardiac
+    _c("inc_cardiac", "LVEF exactly 55 %", MET, "LVEF 55 %",
+       labs={"lvef": (Lab("10230-1", -40, "55", unit="%"),)}),
+    _c("inc_cardiac", "LVEF 54 %", NOT, "LVEF 54 % < 55",
+       labs={"lvef": (Lab("10230-1", -40, "54", unit="%"),)}),
+    _c("inc_cardiac", "LVEF 60 % by US (18043-0) exactly 180 days old", MET, "LVEF on {D-180}",
+       labs={"lvef": (Lab("18043-0", -180, "60", unit="%"),)}),
+    _c("inc_cardiac", "LVEF 65 % 181 days old only", UNK, "LVEF on {D-181} too old",
+       labs={"lvef": (Lab("10230-1", -181, "65", unit="%"),)}),
+    # inc_renal
+    _c("inc_renal", "eGFR exactly 30", MET, "eGFR 30 >= 30",
+       labs={"egfr": (Lab("98979-8", -20, "30", unit="mL/min/1.73m2"),)}),
+    _c("inc_renal", "eGFR 29.9 (62238-1)", NOT, "eGFR 29.9 < 30",
+       labs={"egfr": (Lab("62238-1", -20, "29.9", unit="mL/min/1.73m2"),)}),
+    _c("inc_renal", "eGFR 44 MDRD (33914-3), unit mL/min/{1.73_m2}", MET, "eGFR 44",
+       labs={"egfr": (Lab("33914-3", -20, "44", unit="mL/min/{1.73_m2}"),)}),
+    _c("inc_renal", "eGFR '>90' (48643-1, comparator)", MET, "eGFR > 90",
+       labs={"egfr": (Lab("48643-1", -20, text=">90", unit="mL/min/1.73m2"),)}),
+    _c("inc_renal", "eGFR 95 100 days old only", UNK, "eGFR on {D-100} too old",
+       labs={"egfr": (Lab("98979-8", -100, "95", unit="mL/min/1.73m2"),)}),
+    # inc_liver
+    _c("inc_liver", "AST, ALT exactly 3 x ULN, bilirubin exactly 2 x ULN", MET,
+       "AST 120/40, ALT 135/45, bilirubin 2.4/1.2",
+       labs={"ast": (Lab("1920-8", -20, "120", unit="U/L", ref_high="40"),),
+             "alt": (Lab("1742-6", -20, "135", unit="U/L", ref_high="45"),),
+             "bili": (Lab("1975-2", -20, "2.4", unit="mg/dL", ref_high="1.2"),)}),
+    _c("inc_liver", "AST 121 (ULN 40)", NOT, "AST 121 > 3 x 40",
+       labs={"ast": (Lab("1920-8", -20, "121", unit="U/L", ref_high="40"),)}),
+    _c("inc_liver", "bilirubin 42 umol/L (ULN 21)", MET, "42 = 2 x 21",
+       labs={"bili": (Lab("14631-6", -20, "42", unit="umol/L", ref_high="21"),)}),
+    _c("inc_liver", "bilirubin 43 umol/L (ULN 21)", NOT, "43 > 2 x 21",
+       labs={"bili": (Lab("14631-6", -20, "43", unit="umol/L", ref_high="21"),)}),
+    _c("inc_liver", "AST and ALT without reference range", MET, "25 and 30 U/L, default ULN",
+       labs={"ast": (Lab("1920-8", -20, "25", unit="U/L"),),
+             "alt": (Lab("1742-6", -20, "30", unit="U/L"),)}),
+    _c("inc_liver", "ALT 500 U/L without reference range", NOT, "500 > 3 x any default ULN",
+       labs={"alt": (Lab("1742-6", -20, "500", unit="U/L"),)}),
+    _c("inc_liver", "no bilirubin", UNK, "bilirubin missing", labs={"bili": ()}),
+    # inc_pulmonary
+    _c("inc_pulmonary", "DLCO exactly 40 %, FVC exactly 50 %", MET, "40 % and 50 % predicted",
+       labs={"pulm": (Lab("98130-8", -40, "40", unit="%"), Lab("19872-1", -40, "50", unit="%"))}),
+    _c("inc_pulmonary", "DLCO 39 %", NOT, "DLCO 39 % < 40",
+       labs={"pulm": (Lab("98130-8", -40, "39", unit="%"), PULM[1])}),
+    _c("inc_pulmonary", "FVC 49 %", NOT, "FVC 49 % < 50",
+       labs={"pulm": (PULM[0], Lab("19872-1", -40, "49", unit="%"))}),
+    _c("inc_pulmonary", "only absolute DLCO (19911-7) and FVC volume (19870-5)", UNK,
+       "no % predicted result", labs={"pulm": (Lab("19911-7", -40, "21.5", unit="mL/min/mmHg"),
+                                                Lab("19870-5", -40, "3.1", unit="L"))}),
+    _c("inc_pulmonary", "DLCO and FVC 181 days old", UNK, "PFT on {D-181} too old",
+       labs={"pulm": (Lab("98130-8", -181, "70", unit="%"), Lab("19872-1", -181, "80", unit="%"))}),
+    # exclusions
+    _c("exc_prior_cart", "Z92.850 written 'Z92850'", MET, "prior CAR-T",
+       dx={"other": (Dx("Z92850", -400),)}),
+    _c("exc_active_infection", "sepsis A41.9 exactly 14 days ago", MET, "A41.9 on {D-14}",
+       dx={"other": (Dx("A41.9", -14, source="encounter"),)}),
+    _c("exc_active_infection", "sepsis 'a41.9' 15 days ago", NOT, "A41.9 on {D-15} too old",
+       dx={"other": (Dx("a41.9", -15, source="encounter"),)}),
+    _c("exc_transplant", "kidney transplant status Z94.0", MET, "Z94.0",
+       dx={"other": (Dx("Z94.0", -1500),)}),
+    _c("exc_transplant", "stem cell transplant status Z94.84", MET, "Z94.84",
+       dx={"other": (Dx("Z94.84", -1500),)}),
+    _c("exc_transplant", "corneal transplant Z94.7 only", NOT, "corneal transplants do not count",
+       dx={"other": (Dx("Z94.7", -1500),)}),
+    _c("exc_viral", "HIV Ag/Ab reactive", MET, "56888-1 Reactive",
+       labs={"viral": (*VIRAL_NEGATIVE[:3], qual("56888-1", "Reactive"), *VIRAL_NEGATIVE[4:])}),
+    _c("exc_viral", "HBsAg positive, HBV DNA 2500 IU/mL (ULN 20)", MET, "HBV DNA above range",
+       labs={"viral": (qual("5196-1", "Positive"), *VIRAL_NEGATIVE[1:],
+                       Lab("42595-9", -25, "2500", unit="IU/mL", ref_high="20"))}),
+    _c("exc_viral", "anti-HBc positive, HBV DNA '<20' IU/mL", NOT, "HBV DNA not above range",
+       labs={"viral": (VIRAL_NEGATIVE[0], qual("16933-4", "Positive"), *VIRAL_NEGATIVE[2:],
+                       qual("42595-9", "<20", unit="IU/mL", ref_high="20"))}),
+    _c("exc_viral", "HCV Ab reactive, no HCV RNA", UNK, "HCV RNA needed",
+       labs={"viral": (*VIRAL_NEGATIVE[:2], qual("13955-0", "Reactive"), *VIRAL_NEGATIVE[3:])}),
+    _c("exc_viral", "HCV Ab reactive, HCV RNA not detected", NOT, "11011-4 Not detected",
+       labs={"viral": (*VIRAL_NEGATIVE[:2], qual("13955-0", "Reactive"), *VIRAL_NEGATIVE[3:],
+                       qual("11011-4", "Not detected", unit="IU/mL"))}),
+    _c("exc_viral", "RPR reactive", MET, "syphilis positive",
+       labs={"viral": (*VIRAL_NEGATIVE[:4], qual("20507-0", "Reactive"), VIRAL_NEGATIVE[5])}),
+    _c("exc_viral", "CMV DNA detected 30 days ago", MET, "72493-0 Detected on {D-30}",
+       labs={"viral": (*VIRAL_NEGATIVE[:5], qual("72493-0", "Detected", day=-30, unit="IU/mL"))}),
+    _c("exc_viral", "CMV DNA 1850 IU/mL 95 days ago, not detected since", NOT, "old CMV",
+       labs={"viral": (*VIRAL_NEGATIVE, Lab("72493-0", -95, "1850", unit="IU/mL", ref_high="35"))}),
+    _c("exc_viral", "no viral test at all", UNK, "no viral test", labs={"viral": ()}),
+    _c("exc_live_vaccine", "MMR (CVX 03) exactly 28 days ago", MET, "live vaccine on {D-28}",
+       meds={"vax": (cvx("03", "MMR", -28),)}),
+    _c("exc_live_vaccine", "varicella (CVX 21) 29 days ago", NOT, "{D-29} too old",
+       meds={"vax": (cvx("21", "varicella", -29),)}),
+    _c("exc_live_vaccine", "zoster live (CVX 121) 10 days ago", MET, "live zoster",
+       meds={"vax": (cvx("121", "zoster live", -10),)}),
+    _c("exc_live_vaccine", "zoster recombinant (CVX 187) 3 days ago", NOT, "187 is not live",
+       meds={"vax": (cvx("187", "zoster recombinant", -3),)}),
+    _c("exc_live_vaccine", "BCG (CVX 19) 7 days ago", MET, "BCG is live",
+       meds={"vax": (cvx("19", "BCG", -7),)}),
+    _c("exc_live_vaccine", "influenza inactivated (CVX 141) 5 days ago", NOT, "inactivated",
+       meds={"vax": (cvx("141", "influenza, split virus, trivalent, PF", -5),)}),
+    _c("exc_live_vaccine", "MMR dated 3 days after as-of", NOT, "{D+3} is after as-of",
+       meds={"vax": (cvx("03", "MMR", 3),)}),
+    _c("exc_pregnancy", "urine hCG positive exactly 60 days ago", MET, "positive on {D-60}",
+       labs={"preg": (qual("2106-3", "Positive", day=-60),)}),
+    _c("exc_pregnancy", "urine hCG positive 61 days ago only", UNK, "no test within 60 days",
+       labs={"preg": (qual("2106-3", "Positive", day=-61),)}),
+    _c("exc_pregnancy", "serum hCG positive 61 days ago, urine negative 10 days ago", NOT,
+       "negative on {D-10}", labs={"preg": (qual("2118-8", "Positive", day=-61),
+                                           qual("2106-3", "Negative", day=-10))}),
+    _c("exc_pregnancy", "pregnancy diagnosis Z33.1 30 days ago, no test", MET, "Z33.1 on {D-30}",
+       dx={"other": (Dx("Z33.1", -30, source="encounter"),)}, labs={"preg": ()}),
+    _c("exc_pregnancy", "serum hCG positive dated after as-of only", UNK, "{D+4} is after as-of",
+       labs={"preg": (qual("2118-8", "Positive", day=4),)}),
+    _c("exc_malignancy", "breast cancer C50.911", MET, "malignancy",
+       dx={"other": (Dx("C50.911", -600),)}),
+    _c("exc_malignancy", "basal cell carcinoma C44.311", NOT, "protocol exception",
+       dx={"other": (Dx("C44.311", -600),)}),
+    _c("exc_malignancy", "squamous cell skin cancer C44.92", NOT, "protocol exception",
+       dx={"other": (Dx("C44.92", -600),)}),
+    _c("exc_malignancy", "carcinoma in situ of cervix D06.9", NOT, "protocol exception",
+       dx={"other": (Dx("D06.9", -600),)}),
+    # patient-level
+    Case("deceased", "death_date 10 days before as-of (ineligible: deceased)", death_day=-10),
+    Case("deceased", "death_date on the as-of date (ineligible: deceased)", death_day=0),
+    Case("deceased", "death_date after as-of (not deceased as of; eligible)", death_day=5),
+    Case("quarantine", "baseline plus rows that must be quarantined (statuses unchanged)",
+         labs={"bad": (
+             hb("5,2", "g/dL", day=-2, note="value_num '5,2' is not a number (decimal comma)"),
+             hb(None, day=-1, note="neither value_num nor value_text"),
+             hb("40", date="2025-02-30", note="result_date '2025-02-30' is not a date"),
+             Lab("777-3", -50, unit="10*3/uL", note="neither value_num nor value_text"),
+         )},
+         dx={"bad": (Dx("A41.9", -3, "ICD11", note="code_system 'ICD11' is not allowed"),)}),
+    Case("quarantine", "patients row with sex 'X' and no other rows", sex="X", empty=True),
+)
+# fmt: on
+
+# A diagnoses row without a patient: quarantined whoever else is in the drop.
+ORPHAN_DX = Dx("M32.14", -100, note="patient_id is missing")
+
+
+@dataclass
+class CuratedDrop:
+    """Rows for each file kind plus the expectations and the case list."""
+
+    patients: list[dict[str, Any]]
+    diagnoses: list[dict[str, Any]]
+    labs: list[dict[str, Any]]
+    medications: list[dict[str, Any]]
+    expected: list[dict[str, str]]
+    cases: list[tuple[str, Case]]
+
+
+def patient_id(index: int, width: int = 5) -> str:
+    """The opaque id of the index-th patient (1-based): P00001."""
+    return f"P{index:0{width}d}"
+
+
+def _years_before(as_of: date, years: int) -> date:
+    try:
+        return as_of.replace(year=as_of.year - years)
+    except ValueError:  # 29 February in a non-leap year
+        return as_of.replace(year=as_of.year - years, day=28)
+
+
+def render(text: str, as_of: date) -> str:
+    """Replace `{D-90}`, `{Y-18+1}` and `{YEAR-18}` with dates computed from as-of."""
+
+    def one(match: re.Match[str]) -> str:
+        kind, years, days = match.group(1), int(match.group(2)), int(match.group(3) or 0)
+        if kind == "D":
+            return (as_of + timedelta(days=years)).isoformat()
+        if kind == "YEAR":
+            return str(as_of.year + years)
+        return (_years_before(as_of, -years) + timedelta(days=days)).isoformat()
+
+    return re.sub(r"\{(D|Y|YEAR)([+-]\d+)([+-]\d+)?\}", one, text)
+
+
+def _day(as_of: date, offset: int, time: str = "") -> str:
+    return (as_of + timedelta(days=offset)).isoformat() + time
+
+
+def build(as_of: date) -> CuratedDrop:
+    """All curated rows, dated relative to `as_of`; patient ids P00001, P00002, ..."""
+    drop = CuratedDrop([], [], [], [], [], [])
+    for index, case in enumerate(CASES, start=1):
+        pid = patient_id(index)
+        drop.cases.append((pid, case))
+        born = _years_before(as_of, case.birth[0]) + timedelta(days=case.birth[1])
+        drop.patients.append(
+            {
+                "patient_id": pid,
+                "sex": case.sex,
+                "birth_date": None if case.birth_year_only else born.isoformat(),
+                "birth_year": str(born.year) if case.birth_year_only else None,
+                "site_id": SITES[(index - 1) % len(SITES)],
+                "death_date": None if case.death_day is None else _day(as_of, case.death_day),
+            }
+        )
+        if case.empty:
+            continue
+        for dx in _slots(BASELINE_DX, case.dx):
+            drop.diagnoses.append(_dx_row(pid, dx, as_of))
+        for lab in _slots(BASELINE_LABS, case.labs):
+            drop.labs.append(_lab_row(pid, lab, as_of))
+        for med in _slots(BASELINE_MEDS, case.meds):
+            drop.medications.append(_med_row(pid, med, as_of))
+        for crit in COMPUTABLE:
+            if crit in case.omit:
+                continue
+            status, why = case.expect.get(crit, BASELINE_EXPECT[crit])
+            drop.expected.append(
+                {
+                    "patient_id": pid,
+                    "criterion_id": crit,
+                    "expected_status": status,
+                    "why": render(why, as_of),
+                }
+            )
+    drop.diagnoses.append(_dx_row(None, ORPHAN_DX, as_of))
+    return drop
+
+
+def _slots(baseline: dict[str, tuple[Any, ...]], changes: dict[str, tuple[Any, ...]]) -> list:
+    merged = {**baseline, **changes}
+    return [row for rows in merged.values() for row in rows]
+
+
+def _dx_row(pid: str | None, dx: Dx, as_of: date) -> dict[str, Any]:
+    return {
+        "patient_id": pid,
+        "code_system": dx.system,
+        "code": dx.code,
+        "diagnosis_date": _day(_years_before(as_of, dx.years), dx.day, dx.time),
+        "source": dx.source,
+        "_note": dx.note,
+    }
+
+
+def _lab_row(pid: str, lab: Lab, as_of: date) -> dict[str, Any]:
+    return {
+        "patient_id": pid,
+        "code_system": lab.system,
+        "code": lab.code,
+        "result_date": lab.date or _day(as_of, lab.day, lab.time),
+        "value_num": lab.num,
+        "value_text": lab.text,
+        "unit": lab.unit,
+        "ref_low": lab.ref_low,
+        "ref_high": lab.ref_high,
+        "_note": lab.note,
+    }
+
+
+def _med_row(pid: str, med: Med, as_of: date) -> dict[str, Any]:
+    return {
+        "patient_id": pid,
+        "code_system": med.system,
+        "code": med.code,
+        "drug_name": med.name,
+        "start_date": as_of + timedelta(days=med.start),
+        "end_date": None if med.end is None else as_of + timedelta(days=med.end),
+        "dose_value": med.dose,
+        "dose_unit": med.unit if med.dose else None,
+        "frequency": med.freq,
+        "route": med.route,
+        "_note": None,
+    }

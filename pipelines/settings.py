@@ -1,0 +1,52 @@
+"""One typed settings object; the CLI and the flows read only this.
+
+Every field has a default and a description. Values come from (highest first) the
+arguments passed in code or on the command line, `COHORTSCAN_*` environment variables,
+then the defaults below. Relative paths resolve from the project root, never from the
+current working directory.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SQL_DIR = PROJECT_ROOT / "sql"
+
+
+class Settings(BaseSettings):
+    """Where cohortscan reads, writes and what it evaluates."""
+
+    model_config = SettingsConfigDict(env_prefix="COHORTSCAN_", extra="forbid")
+
+    extracts: Path = Field(
+        default=Path("data/sample"), description="Drop folder holding the extract files."
+    )
+    warehouse: Path = Field(
+        default=Path("warehouse/cohortscan.duckdb"), description="DuckDB warehouse file."
+    )
+    out: Path = Field(default=Path("exports"), description="Root folder of the exports.")
+    trials_dir: Path = Field(
+        default=SQL_DIR / "trials", description="Folder holding one sub-folder per trial."
+    )
+    trials: list[str] | None = Field(
+        default=None, description="Trial ids to evaluate; None evaluates every trial found."
+    )
+    as_of: date = Field(
+        default_factory=date.today,
+        description="The screening date criteria are evaluated on (default: today).",
+    )
+    full_refresh: bool = Field(
+        default=False,
+        description="Declare the drop a full refresh: facts absent from it are retired.",
+    )
+
+    @field_validator("extracts", "warehouse", "out", "trials_dir")
+    @classmethod
+    def _resolve_from_root(cls, value: Path) -> Path:
+        value = value.expanduser()
+        return value if value.is_absolute() else (PROJECT_ROOT / value)

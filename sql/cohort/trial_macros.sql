@@ -1,0 +1,74 @@
+-- Macros created inside each trial's schema; they read that trial's `params`,
+-- `run_context` and `valuesets` tables, so the same criterion SQL serves any run or
+-- what-if without pasting values into SQL.
+
+-- The screening date of this evaluation.
+create or replace macro as_of() as (select rc.as_of from run_context as rc);
+
+-- A numeric parameter of a criterion (NULL if the trial does not declare it: the
+-- trial loader refuses SQL that names an undeclared parameter).
+create or replace macro param(criterion_key, param_name) as (
+    select p.value_num from params as p
+    where p.criterion_id = criterion_key and p.name = param_name
+);
+
+-- A text parameter of a criterion.
+create or replace macro param_text(criterion_key, param_name) as (
+    select p.value_text from params as p
+    where p.criterion_id = criterion_key and p.name = param_name
+);
+
+-- The codes of one value set (codes already normalised as staging normalises them).
+create or replace macro vs(valueset_name) as table
+select v.* from valuesets as v where v.valueset = valueset_name;
+
+-- For one measure: each patient's latest interpretable result on or before the as-of
+-- date and within the window (result_date >= as_of - window_days: inclusive at the far
+-- edge), and the date of the latest result of any age, to say "too old" in evidence.
+-- Ties on one date go to the latest delivered record.
+create or replace macro latest_result(measure_name, window_days) as table
+with candidates as (
+    select l.*
+    from stg_labs as l
+    where
+        l.measure = measure_name
+        and l.result_date <= as_of()
+        and (l.value is not null or l.qualitative is not null)
+),
+
+newest as (
+    select
+        patient_id,
+        max(result_date) as newest_any_date
+    from candidates
+    group by patient_id
+),
+
+in_window as (
+    select c.*
+    from candidates as c
+    where c.result_date >= as_of() - cast(window_days as integer)
+    qualify row_number() over (
+        partition by c.patient_id order by c.result_date desc, c._load_id desc, c._line desc
+    ) = 1
+)
+
+select
+    n.patient_id,
+    n.newest_any_date,
+    w.* exclude (patient_id)
+from newest as n
+left join in_window as w on n.patient_id = w.patient_id;
+
+-- "Hb 58 g/L on 2025-06-30" (with the comparator when the lab reported one).
+create or replace macro result_text(short_name, comparator, value, unit, result_date) as (
+    short_name || ' ' || coalesce(comparator, '') || fmt_num(value) || ' ' || unit
+    || ' on ' || strftime(result_date, '%Y-%m-%d')
+);
+
+-- "no Hb result within 90 days before 2026-11-26 (latest 2026-01-03)".
+create or replace macro missing_text(short_name, window_days, newest_any_date) as (
+    'no ' || short_name || ' result within ' || cast(window_days as integer)
+    || ' days before ' || strftime(as_of(), '%Y-%m-%d')
+    || coalesce(' (latest ' || strftime(newest_any_date, '%Y-%m-%d') || ', too old)', '')
+);

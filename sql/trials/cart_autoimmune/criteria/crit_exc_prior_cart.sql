@@ -1,0 +1,32 @@
+-- crit_exc_prior_cart: one row per patient; exclusion exc_prior_cart (met = excluded).
+-- Reads: stg_patients, stg_diagnoses, valuesets (prior_cart).
+-- Any record of CAR-T therapy dated on or before the as-of date excludes; an
+-- event-based exclusion, so no record means not_met.
+with cart as (
+    select
+        d.patient_id,
+        min(d.diagnosis_date) as first_date,
+        arg_min(d.code_system || ' ' || d.code_as_reported, d.diagnosis_date) as code
+    from stg_diagnoses as d
+    inner join vs('prior_cart') as v
+        on d.code_system = v.code_system and d.code = v.code
+    where d.diagnosis_date <= as_of()
+    group by d.patient_id
+),
+
+final as (
+    select
+        p.patient_id,
+        'exc_prior_cart' as criterion_id,
+        case when c.patient_id is not null then 'met' else 'not_met' end as status,
+        coalesce(
+            'prior CAR-T therapy recorded: ' || c.code || ' on '
+            || strftime(c.first_date, '%Y-%m-%d'),
+            'no record of CAR-T therapy'
+        ) as evidence,
+        c.first_date as evidence_date
+    from stg_patients as p
+    left join cart as c on p.patient_id = c.patient_id
+)
+
+select * from final

@@ -1,0 +1,14 @@
+-- crit_inc_consent: one row per patient; inclusion inc_consent, decided by a person (status manual).
+-- Reads: stg_patients.
+-- Informed consent is signed at screening; no extract records it.
+with final as (
+    select
+        patient_id,
+        'inc_consent' as criterion_id,
+        'manual' as status,
+        'to obtain at screening: signed informed consent' as evidence,
+        cast(null as date) as evidence_date
+    from stg_patients
+)
+
+select * from final

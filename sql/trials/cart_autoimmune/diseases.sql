@@ -1,0 +1,30 @@
+-- patient_diseases: one row per patient and trial disease diagnosed on or before the
+-- as-of date, with the first qualifying record (the evidence for inc_diagnosis).
+-- Reads: stg_diagnoses, valuesets (autoimmune_diseases; category = disease).
+with matched as (
+    select
+        d.patient_id,
+        v.category as disease,
+        d.code_system,
+        d.code_as_reported,
+        d.diagnosis_date
+    from stg_diagnoses as d
+    inner join vs('autoimmune_diseases') as v
+        on
+            d.code_system = v.code_system
+            and (d.code = v.code or (v.match = 'prefix' and starts_with(d.code, v.code)))
+    where d.diagnosis_date <= as_of()
+),
+
+final as (
+    select
+        patient_id,
+        disease,
+        min(diagnosis_date) as first_date,
+        max(diagnosis_date) as last_date,
+        arg_min(code_system || ' ' || code_as_reported, diagnosis_date) as first_code
+    from matched
+    group by patient_id, disease
+)
+
+select * from final
