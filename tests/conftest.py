@@ -1,0 +1,139 @@
+"""Shared fixtures: a real in-memory DuckDB warehouse and a small scenario builder.
+
+`scenario` inserts contract rows straight into the raw tables (as ingest would leave
+them), then `scenario.evaluate()` stages them and evaluates a trial, returning each
+criterion's (status, evidence) for one patient.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+import duckdb
+import pytest
+
+from pipelines import evaluate, staging, trials
+from pipelines.settings import SQL_DIR
+from pipelines.warehouse import connect
+
+AS_OF = date(2026, 11, 26)
+TRIALS_DIR = SQL_DIR / "trials"
+
+
+@pytest.fixture
+def wh() -> Iterator[duckdb.DuckDBPyConnection]:
+    """An empty, bootstrapped in-memory warehouse."""
+    con = connect(":memory:")
+    yield con
+    con.close()
+
+
+@dataclass
+class Scenario:
+    """Builds raw rows for a few patients and evaluates a trial on them."""
+
+    con: duckdb.DuckDBPyConnection
+    _line: itertools.count = field(default_factory=lambda: itertools.count(2))
+
+    def patient(
+        self,
+        patient_id: str = "P1",
+        *,
+        sex: str = "F",
+        birth_date: str | None = "1980-05-01",
+        birth_year: int | None = None,
+        site_id: str = "SITE_A",
+        death_date: str | None = None,
+    ) -> Scenario:
+        self.con.execute(
+            "insert into raw_patients values (?, ?, ?, ?, ?, ?, 1, ?)",
+            [patient_id, sex, birth_date, birth_year, site_id, death_date, next(self._line)],
+        )
+        return self
+
+    def diagnosis(
+        self, code: str, diagnosis_date: str, *, patient_id: str = "P1", code_system: str = "ICD10CM"
+    ) -> Scenario:
+        self.con.execute(
+            "insert into raw_diagnoses values (?, ?, ?, ?, null, 2, ?)",
+            [patient_id, code_system, code, diagnosis_date, next(self._line)],
+        )
+        return self
+
+    def lab(
+        self,
+        code: str,
+        result_date: str,
+        value_num: float | None = None,
+        unit: str | None = None,
+        *,
+        value_text: str | None = None,
+        patient_id: str = "P1",
+        code_system: str = "LOINC",
+        ref_low: float | None = None,
+        ref_high: float | None = None,
+    ) -> Scenario:
+        self.con.execute(
+            "insert into raw_labs values (?, ?, ?, ?, ?, ?, ?, ?, ?, 3, ?)",
+            [
+                patient_id, code_system, code, result_date, value_num, value_text, unit,
+                ref_low, ref_high, next(self._line),
+            ],
+        )  # fmt: skip
+        return self
+
+    def medication(
+        self,
+        code: str,
+        start_date: str,
+        *,
+        code_system: str = "RXNORM",
+        end_date: str | None = None,
+        dose_value: float | None = None,
+        dose_unit: str | None = "mg",
+        frequency: str | None = "QD",
+        drug_name: str | None = None,
+        route: str | None = "oral",
+        patient_id: str = "P1",
+    ) -> Scenario:
+        self.con.execute(
+            "insert into raw_medications values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 4, ?)",
+            [
+                patient_id, code_system, code, drug_name, start_date, end_date, dose_value,
+                dose_unit, frequency, route, next(self._line),
+            ],
+        )  # fmt: skip
+        return self
+
+    def evaluate(
+        self,
+        trial_id: str = "cart_autoimmune",
+        as_of: date = AS_OF,
+        overrides: dict | None = None,
+        patient_id: str = "P1",
+    ) -> dict[str, tuple[str, str]]:
+        """Stage, evaluate, and return {criterion_id: (status, evidence)} for one patient."""
+        staging.build_staging(self.con)
+        trial = trials.load_trial(TRIALS_DIR, trial_id)
+        evaluate.evaluate_trial(self.con, trial, as_of, overrides)
+        rows = self.con.execute(
+            f'select criterion_id, status, evidence from "{trial_id}".criteria_results '
+            "where patient_id = ?",
+            [patient_id],
+        ).fetchall()
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def eligibility(self, trial_id: str = "cart_autoimmune", patient_id: str = "P1") -> tuple:
+        return self.con.execute(
+            f'select status, reason, score from "{trial_id}".cohort_eligibility where patient_id = ?',
+            [patient_id],
+        ).fetchall()[0]
+
+
+@pytest.fixture
+def scenario(wh: duckdb.DuckDBPyConnection) -> Scenario:
+    """A scenario builder on an empty in-memory warehouse."""
+    return Scenario(wh)

@@ -1,0 +1,42 @@
+"""Eligibility status rules of the design, including the deceased rule."""
+
+FULL = [
+    ("718-7", "2026-11-01", 120, "g/L"),
+    ("777-3", "2026-11-01", 200, "10^9/L"),
+    ("98979-8", "2026-11-01", 80, "mL/min/1.73m2"),
+]
+
+
+def _passing(scenario, **patient):
+    scenario.patient(**patient).diagnosis("M32.14", "2020-01-01")
+    for lab in FULL:
+        scenario.lab(*lab)
+    return scenario
+
+
+def test_dead_patient_is_ineligible_whatever_the_criteria(scenario):
+    _passing(scenario, death_date="2026-11-26").evaluate()
+    status, reason, _ = scenario.eligibility()
+    assert (status, reason) == ("ineligible", "deceased")
+
+
+def test_death_after_as_of_does_not_count(scenario):
+    _passing(scenario, death_date="2026-11-27").evaluate()
+    assert scenario.eligibility()[0] != "ineligible"
+
+
+def test_unknown_exclusion_does_not_block_eligible(scenario):
+    _passing(scenario, sex="F").evaluate()  # no pregnancy test: exc_pregnancy unknown
+    assert scenario.eligibility()[0] == "eligible"
+
+
+def test_unknown_inclusion_gives_potential(scenario):
+    scenario.patient().diagnosis("M32.14", "2020-01-01").evaluate()
+    assert scenario.eligibility()[0] == "potential"
+
+
+def test_failed_inclusion_gives_ineligible_with_reason(scenario):
+    scenario.patient().evaluate()
+    status, reason, _ = scenario.eligibility()
+    assert status == "ineligible"
+    assert "inc_diagnosis" in reason

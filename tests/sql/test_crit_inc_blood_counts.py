@@ -1,0 +1,88 @@
+"""inc_blood_counts: Hb >= 60 g/L and platelets >= 30 x 10^9/L, latest within 90 days."""
+
+import pytest
+
+HB, PLT = "718-7", "777-3"
+OK_PLATELETS = (PLT, "2026-11-01", 150, "10^9/L")
+
+
+@pytest.mark.parametrize(
+    ("hb", "expected"),
+    [
+        pytest.param((HB, "2026-11-01", 60, "g/L"), "met", id="hb-exactly-60-g-per-l"),
+        pytest.param((HB, "2026-11-01", 59.9, "g/L"), "not_met", id="hb-just-below-in-g-per-l"),
+        pytest.param((HB, "2026-11-01", 6.0, "g/dL"), "met", id="hb-6-g-per-dl-is-60-g-per-l"),
+        pytest.param((HB, "2026-11-01", 5.9, "g/dl"), "not_met", id="hb-5.9-g-per-dl-lower-case"),
+        pytest.param((HB, "2026-11-01", 3.7, "mmol/L"), "not_met", id="hb-mmol-per-l-converted"),
+        pytest.param(("20509-6", "2026-11-01", 61, "g/L"), "met", id="hb-other-loinc-code"),
+        pytest.param((HB, "2026-08-28", 100, "g/L"), "met", id="hb-exactly-90-days-old"),
+        pytest.param((HB, "2026-08-27", 100, "g/L"), "unknown", id="hb-91-days-old-too-old"),
+        pytest.param((HB, "2026-11-27", 100, "g/L"), "unknown", id="hb-after-as-of-ignored"),
+        pytest.param((HB, "2026-11-01", 100, None), "unknown", id="hb-without-unit-not-guessed"),
+        pytest.param((HB, "2026-11-01", 100, "furlongs"), "unknown", id="hb-unknown-unit"),
+        pytest.param(None, "unknown", id="hb-missing"),
+    ],
+)
+def test_inc_blood_counts_hemoglobin_edges(scenario, hb, expected):
+    scenario.patient().lab(*OK_PLATELETS)
+    if hb:
+        scenario.lab(*hb)
+    status, evidence = scenario.evaluate()["inc_blood_counts"]
+    assert status == expected, evidence
+
+
+@pytest.mark.parametrize(
+    ("platelets", "expected"),
+    [
+        pytest.param((PLT, "2026-11-01", 30, "10^9/L"), "met", id="plt-exactly-30"),
+        pytest.param((PLT, "2026-11-01", 29.9, "10^9/L"), "not_met", id="plt-just-below"),
+        pytest.param((PLT, "2026-11-01", 30, "K/uL"), "met", id="plt-30-k-per-ul"),
+        pytest.param((PLT, "2026-11-01", 30, "10*3/uL"), "met", id="plt-30-ucum-10-3-per-ul"),
+        pytest.param(("26515-7", "2026-11-01", 29, "10^9/L"), "not_met", id="plt-other-loinc"),
+        pytest.param((PLT, "2026-11-01", 30000, "/uL"), "met", id="plt-per-ul-count"),
+    ],
+)
+def test_inc_blood_counts_platelet_edges(scenario, platelets, expected):
+    scenario.patient().lab(HB, "2026-11-01", 120, "g/L").lab(*platelets)
+    status, evidence = scenario.evaluate()["inc_blood_counts"]
+    assert status == expected, evidence
+
+
+@pytest.mark.parametrize(
+    ("value_text", "expected"),
+    [
+        pytest.param("<20", "not_met", id="below-20-is-below-30"),
+        pytest.param(">400", "met", id="above-400-is-above-30"),
+        pytest.param("<50", "unknown", id="below-50-leaves-it-open"),
+    ],
+)
+def test_inc_blood_counts_keeps_comparators(scenario, value_text, expected):
+    scenario.patient().lab(HB, "2026-11-01", 120, "g/L")
+    scenario.lab(PLT, "2026-11-01", None, "10^9/L", value_text=value_text)
+    assert scenario.evaluate()["inc_blood_counts"][0] == expected
+
+
+def test_inc_blood_counts_latest_result_decides_not_the_worst(scenario):
+    scenario.patient().lab(*OK_PLATELETS)
+    scenario.lab(HB, "2026-09-01", 50, "g/L").lab(HB, "2026-11-01", 100, "g/L")
+    assert scenario.evaluate()["inc_blood_counts"][0] == "met"
+
+
+def test_inc_blood_counts_latest_abnormal_overrides_earlier_normal(scenario):
+    scenario.patient().lab(*OK_PLATELETS)
+    scenario.lab(HB, "2026-09-01", 100, "g/L").lab(HB, "2026-11-01", 58, "g/L")
+    status, evidence = scenario.evaluate()["inc_blood_counts"]
+    assert status == "not_met"
+    assert evidence.startswith("Hb 58 g/L on 2026-11-01 < 60 g/L")
+
+
+def test_inc_blood_counts_evidence_says_when_the_latest_result_is_too_old(scenario):
+    scenario.patient().lab(*OK_PLATELETS).lab(HB, "2026-01-03", 100, "g/L")
+    _, evidence = scenario.evaluate()["inc_blood_counts"]
+    assert "no Hb result within 90 days before 2026-11-26 (latest 2026-01-03, too old)" in evidence
+
+
+def test_inc_blood_counts_thresholds_and_window_are_parameters(scenario):
+    scenario.patient().lab(*OK_PLATELETS).lab(HB, "2026-08-01", 70, "g/L")
+    overrides = {"inc_blood_counts.hb_min": 80, "inc_blood_counts.window_days": 180}
+    assert scenario.evaluate(overrides=overrides)["inc_blood_counts"][0] == "not_met"
