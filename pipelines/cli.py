@@ -44,7 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     scan = sub.add_parser("scan", help="ingest a drop, evaluate trials, write exports")
     common(scan, extracts=True, out=True)
-    scan.add_argument("--trial", action="append", dest="trials", help="trial id (repeatable; default: every trial)")
+    scan.add_argument(
+        "--trial",
+        action="append",
+        dest="trials",
+        help="trial id (repeatable; default: every trial)",
+    )
     scan.add_argument("--as-of", type=_date, help="screening date (default: today)")
 
     explain = sub.add_parser("explain", help="every criterion of one patient: status and evidence")
@@ -125,7 +130,8 @@ def cmd_trials(settings: Settings) -> int:
     for trial_id in discover_trials(settings.trials_dir):
         trial = load_trial(settings.trials_dir, trial_id)
         inc = sum(c.kind == "inclusion" for c in trial.criteria)
-        print(f"{trial.id}\t{len(trial.criteria)} criteria ({inc} inclusion, {len(trial.criteria) - inc} exclusion)\t{trial.title}")
+        exc = len(trial.criteria) - inc
+        print(f"{trial.id}\t{len(trial.criteria)} criteria ({inc} inclusion, {exc} exclusion)\t{trial.title}")
     return 0
 
 
@@ -139,7 +145,9 @@ def cmd_runs(settings: Settings, limit: int) -> int:
         print("no runs yet")
     for run_id, started, ended, trial_ids, as_of, status, message in rows:
         took = f"{(ended - started).total_seconds():.1f}s" if ended else "-"
-        print(f"{run_id}  {started:%Y-%m-%d %H:%M:%S}  {took:>7}  as-of {as_of}  {','.join(trial_ids or [])}  {status}" + (f"  {message}" if message else ""))
+        names = ",".join(trial_ids or [])
+        line = f"{run_id}  {started:%Y-%m-%d %H:%M:%S}  {took:>7}  as-of {as_of}  {names}  {status}"
+        print(line + (f"  {message}" if message else ""))
     return 0
 
 

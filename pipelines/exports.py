@@ -19,7 +19,15 @@ import duckdb
 from pipelines.trials import Trial
 from pipelines.warehouse import ident
 
-CANDIDATE_COLUMNS = ("rank", "patient_id", "site_id", "status", "score", "diseases", "unmet_or_unknown")
+CANDIDATE_COLUMNS = (
+    "rank",
+    "patient_id",
+    "site_id",
+    "status",
+    "score",
+    "diseases",
+    "unmet_or_unknown",
+)
 
 
 def candidates_query(trial: Trial) -> tuple[str, list[str]]:

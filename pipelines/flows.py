@@ -54,7 +54,13 @@ def evaluate_trial(warehouse: Path, trials_dir: Path, trial_id: str, as_of: date
 
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def export_trial(
-    warehouse: Path, trials_dir: Path, trial_id: str, out: Path, as_of: date, run_id: str, info: dict
+    warehouse: Path,
+    trials_dir: Path,
+    trial_id: str,
+    out: Path,
+    as_of: date,
+    run_id: str,
+    info: dict,
 ) -> str:
     """Write one trial's exports atomically (I/O: retried)."""
     trial = trials.load_trial(trials_dir, trial_id)
@@ -69,7 +75,8 @@ def ingest_flow(extracts: Path, warehouse: Path, run_id: str) -> list[dict[str, 
     files = ingest_files(extracts, warehouse, run_id)
     refused = [f for f in files if f["status"] == "refused"]
     loaded = sum(f["status"] == "loaded" for f in files)
-    _say(f"ingest: {loaded} file(s) loaded, {len(files) - loaded - len(refused)} skipped, {len(refused)} refused")
+    skipped = len(files) - loaded - len(refused)
+    _say(f"ingest: {loaded} file(s) loaded, {skipped} skipped, {len(refused)} refused")
     if refused:
         first = refused[0]
         more = f" (and {len(refused) - 1} more refused file(s))" if len(refused) > 1 else ""
@@ -90,7 +97,10 @@ def evaluate_flow(warehouse: Path, trials_dir: Path, trial_ids: list[str], as_of
     return {
         "staging_counts": counts,
         "trials": results,
-        "timings": {"stage": round(staged - started, 3), "criteria": round(time.monotonic() - staged, 3)},
+        "timings": {
+            "stage": round(staged - started, 3),
+            "criteria": round(time.monotonic() - staged, 3),
+        },
     }
 
 

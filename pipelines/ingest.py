@@ -210,7 +210,10 @@ def _read_into_incoming(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]
     headers = [r[0] for r in con.execute("describe _source").fetchall()]
     normalised = [contract.normalise_header(h) for h in headers]
     if fmt == "parquet":
-        con.execute("create temp table _rejects (line bigint, column_name varchar, error_type varchar, csv_line varchar, error_message varchar)")
+        con.execute(
+            "create temp table _rejects (line bigint, column_name varchar, error_type varchar, "
+            "csv_line varchar, error_message varchar)"
+        )
     # Good records get the line numbers left free by the rejected ones, in order.
     con.execute("create temp table _rejected_lines as select distinct line from _rejects")
     select = ", ".join(
@@ -280,7 +283,9 @@ def ident_any(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _quarantine_rejects(con: duckdb.DuckDBPyConnection, path: Path, kind: contract.Kind, load_id: int) -> None:
+def _quarantine_rejects(
+    con: duckdb.DuckDBPyConnection, path: Path, kind: contract.Kind, load_id: int
+) -> None:
     """Records the CSV reader could not split into the header's fields go to quarantine."""
     con.execute(
         """
@@ -297,7 +302,9 @@ def _quarantine_rejects(con: duckdb.DuckDBPyConnection, path: Path, kind: contra
     )
 
 
-def _record_ledger(con: duckdb.DuckDBPyConnection, result: FileResult, run_id: str | None, path: Path) -> None:
+def _record_ledger(
+    con: duckdb.DuckDBPyConnection, result: FileResult, run_id: str | None, path: Path
+) -> None:
     if result.load_id is None:
         result.load_id = scalar(con, "select nextval('load_id_seq')")
     con.execute(
@@ -322,7 +329,14 @@ def _record_ledger(con: duckdb.DuckDBPyConnection, result: FileResult, run_id: s
 
 
 def _drop_temp_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for table in ("_source", "_incoming", "_checked", "_rejects", "_reject_scans", "_rejected_lines"):
+    for table in (
+        "_source",
+        "_incoming",
+        "_checked",
+        "_rejects",
+        "_reject_scans",
+        "_rejected_lines",
+    ):
         con.execute(f"drop table if exists {table}")
 
 

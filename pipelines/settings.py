@@ -23,12 +23,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="COHORTSCAN_", extra="forbid")
 
-    extracts: Path = Field(
-        default=Path("data/sample"), description="Drop folder holding the extract files."
-    )
-    warehouse: Path = Field(
-        default=Path("warehouse/cohortscan.duckdb"), description="DuckDB warehouse file."
-    )
+    extracts: Path = Field(default=Path("data/sample"), description="Drop folder holding the extract files.")
+    warehouse: Path = Field(default=Path("warehouse/cohortscan.duckdb"), description="DuckDB warehouse file.")
     out: Path = Field(default=Path("exports"), description="Root folder of the exports.")
     trials_dir: Path = Field(
         default=SQL_DIR / "trials", description="Folder holding one sub-folder per trial."

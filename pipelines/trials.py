@@ -89,10 +89,7 @@ class Trial:
     def checksums(self) -> dict[str, str]:
         """sha256 of every file that defines the trial (provenance for run.json)."""
         files = sorted(p for p in self.folder.rglob("*") if p.is_file())
-        return {
-            str(p.relative_to(self.folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in files
-        }
+        return {str(p.relative_to(self.folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 
 def discover_trials(trials_dir: Path) -> list[str]:
@@ -195,7 +192,9 @@ def _check_valuesets(manifest: Path, trial: Trial) -> None:
         used.update(criterion.valuesets)
         for name in criterion.valuesets:
             if name not in trial.valueset_files:
-                raise TrialConfigError(f"{manifest} ({criterion.id}): value set {name!r} has no file valuesets/{name}.csv")
+                raise TrialConfigError(
+                    f"{manifest} ({criterion.id}): value set {name!r} has no file valuesets/{name}.csv"
+                )
     for name in sorted(used - set(trial.valueset_files)):
         raise TrialConfigError(f"{folder / (name + '.csv')}: value set read by the SQL is missing")
     for name in sorted(set(trial.valueset_files) - used):

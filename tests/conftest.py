@@ -55,7 +55,12 @@ class Scenario:
         return self
 
     def diagnosis(
-        self, code: str, diagnosis_date: str, *, patient_id: str = "P1", code_system: str = "ICD10CM"
+        self,
+        code: str,
+        diagnosis_date: str,
+        *,
+        patient_id: str = "P1",
+        code_system: str = "ICD10CM",
     ) -> Scenario:
         self.con.execute(
             "insert into raw_diagnoses values (?, ?, ?, ?, null, 2, ?)",
@@ -120,8 +125,7 @@ class Scenario:
         trial = trials.load_trial(TRIALS_DIR, trial_id)
         evaluate.evaluate_trial(self.con, trial, as_of, overrides)
         rows = self.con.execute(
-            f'select criterion_id, status, evidence from "{trial_id}".criteria_results '
-            "where patient_id = ?",
+            f'select criterion_id, status, evidence from "{trial_id}".criteria_results where patient_id = ?',
             [patient_id],
         ).fetchall()
         return {r[0]: (r[1], r[2]) for r in rows}

@@ -28,13 +28,13 @@ steps as (
         '' as kind
     union all
     select
-        -1,
-        'deceased',
-        ''
+        -1 as ordinal,
+        'deceased' as step,
+        '' as kind
     union all
     select
         ordinal,
-        criterion_id,
+        criterion_id as step,
         kind
     from criteria_manifest
 ),

@@ -13,9 +13,9 @@ final as (
         row_number() over (
             order by
                 case status when 'eligible' then 0 else 1 end,
-                n_open,
+                n_open asc,
                 latest_evidence_date desc nulls last,
-                patient_id
+                patient_id asc
         ) as rank,
         *
     from candidates

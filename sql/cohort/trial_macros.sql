@@ -20,45 +20,46 @@ create or replace macro param_text(criterion_key, param_name) as (
 
 -- The codes of one value set (codes already normalised as staging normalises them).
 create or replace macro vs(valueset_name) as table
-select v.* from valuesets as v where v.valueset = valueset_name;
+    select v.* from valuesets as v
+    where v.valueset = valueset_name;
 
 -- For one measure: each patient's latest interpretable result on or before the as-of
 -- date and within the window (result_date >= as_of - window_days: inclusive at the far
 -- edge), and the date of the latest result of any age, to say "too old" in evidence.
 -- Ties on one date go to the latest delivered record.
 create or replace macro latest_result(measure_name, window_days) as table
-with candidates as (
-    select l.*
-    from stg_labs as l
-    where
-        l.measure = measure_name
-        and l.result_date <= as_of()
-        and (l.value is not null or l.qualitative is not null)
-),
+    with candidates as (
+        select l.*
+        from stg_labs as l
+        where
+            l.measure = measure_name
+            and l.result_date <= as_of()
+            and (l.value is not null or l.qualitative is not null)
+    ),
 
-newest as (
+    newest as (
+        select
+            patient_id,
+            max(result_date) as newest_any_date
+        from candidates
+        group by patient_id
+    ),
+
+    in_window as (
+        select c.*
+        from candidates as c
+        where c.result_date >= as_of() - cast(window_days as integer)
+        qualify row_number() over (
+            partition by c.patient_id order by c.result_date desc, c._load_id desc, c._line desc
+        ) = 1
+    )
+
     select
-        patient_id,
-        max(result_date) as newest_any_date
-    from candidates
-    group by patient_id
-),
-
-in_window as (
-    select c.*
-    from candidates as c
-    where c.result_date >= as_of() - cast(window_days as integer)
-    qualify row_number() over (
-        partition by c.patient_id order by c.result_date desc, c._load_id desc, c._line desc
-    ) = 1
-)
-
-select
-    n.patient_id,
-    n.newest_any_date,
-    w.* exclude (patient_id)
-from newest as n
-left join in_window as w on n.patient_id = w.patient_id;
+        n.patient_id,
+        n.newest_any_date,
+        w.* exclude (w.patient_id)
+    from newest as n
+    left join in_window as w on n.patient_id = w.patient_id;
 
 -- "Hb 58 g/L on 2025-06-30" (with the comparator when the lab reported one).
 create or replace macro result_text(short_name, comparator, value, unit, result_date) as (

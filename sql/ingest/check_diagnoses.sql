@@ -18,13 +18,13 @@ final as (
         *,
         list_filter(
             [
-                case when patient_id is null then {'column_name': 'patient_id', 'reason': 'patient_id is missing (required)'} end,
-                case when length(patient_id) > 64 then {'column_name': 'patient_id', 'reason': 'patient_id is ' || length(patient_id) || ' characters long (expected at most 64)'} end,
-                case when code_system is null then {'column_name': 'code_system', 'reason': 'code_system is missing (required: ICD10CM, ICD9CM or SNOMEDCT)'} end,
-                case when norm_code_system(code_system) not in ('ICD10CM', 'ICD9CM', 'SNOMEDCT') then {'column_name': 'code_system', 'reason': 'code_system ''' || code_system || ''' is not a known code system (expected ICD10CM, ICD9CM or SNOMEDCT)'} end,
-                case when code is null then {'column_name': 'code', 'reason': 'code is missing (required)'} end,
-                case when diagnosis_date_text is null then {'column_name': 'diagnosis_date', 'reason': 'diagnosis_date is missing (required)'} end,
-                case when diagnosis_date_text is not null and diagnosis_date is null then {'column_name': 'diagnosis_date', 'reason': 'diagnosis_date ''' || diagnosis_date_text || ''' is not a date (expected YYYY-MM-DD)'} end
+                case when patient_id is null then { 'column_name': 'patient_id', 'reason': 'patient_id is missing (required)' } end,
+                case when length(patient_id) > 64 then { 'column_name': 'patient_id', 'reason': 'patient_id is ' || length(patient_id) || ' characters long (expected at most 64)' } end,
+                case when code_system is null then { 'column_name': 'code_system', 'reason': 'code_system is missing (required: ICD10CM, ICD9CM or SNOMEDCT)' } end,
+                case when norm_code_system(code_system) not in ('ICD10CM', 'ICD9CM', 'SNOMEDCT') then { 'column_name': 'code_system', 'reason': 'code_system ''' || code_system || ''' is not a known code system (expected ICD10CM, ICD9CM or SNOMEDCT)' } end,
+                case when code is null then { 'column_name': 'code', 'reason': 'code is missing (required)' } end,
+                case when diagnosis_date_text is null then { 'column_name': 'diagnosis_date', 'reason': 'diagnosis_date is missing (required)' } end,
+                case when diagnosis_date_text is not null and diagnosis_date is null then { 'column_name': 'diagnosis_date', 'reason': 'diagnosis_date ''' || diagnosis_date_text || ''' is not a date (expected YYYY-MM-DD)' } end
             ],
             lambda p: p is not null
         ) as _problems

@@ -27,17 +27,17 @@ final as (
         *,
         list_filter(
             [
-                case when patient_id is null then {'column_name': 'patient_id', 'reason': 'patient_id is missing (required)'} end,
-                case when length(patient_id) > 64 then {'column_name': 'patient_id', 'reason': 'patient_id is ' || length(patient_id) || ' characters long (expected at most 64)'} end,
-                case when code_system is null then {'column_name': 'code_system', 'reason': 'code_system is missing (required: LOINC or SCORE)'} end,
-                case when norm_code_system(code_system) not in ('LOINC', 'SCORE') then {'column_name': 'code_system', 'reason': 'code_system ''' || code_system || ''' is not a known code system (expected LOINC or SCORE)'} end,
-                case when code is null then {'column_name': 'code', 'reason': 'code is missing (required)'} end,
-                case when result_date_text is null then {'column_name': 'result_date', 'reason': 'result_date is missing (required)'} end,
-                case when result_date_text is not null and result_date is null then {'column_name': 'result_date', 'reason': 'result_date ''' || result_date_text || ''' is not a date (expected YYYY-MM-DD)'} end,
-                case when value_num_text is not null and value_num is null then {'column_name': 'value_num', 'reason': 'value_num ''' || value_num_text || ''' is not a number (expected digits with ''.'' as decimal point)'} end,
-                case when value_num_text is null and value_text is null then {'column_name': 'value_num', 'reason': 'value_num and value_text are both missing (one is required)'} end,
-                case when ref_low_text is not null and ref_low is null then {'column_name': 'ref_low', 'reason': 'ref_low ''' || ref_low_text || ''' is not a number (expected digits with ''.'' as decimal point)'} end,
-                case when ref_high_text is not null and ref_high is null then {'column_name': 'ref_high', 'reason': 'ref_high ''' || ref_high_text || ''' is not a number (expected digits with ''.'' as decimal point)'} end
+                case when patient_id is null then { 'column_name': 'patient_id', 'reason': 'patient_id is missing (required)' } end,
+                case when length(patient_id) > 64 then { 'column_name': 'patient_id', 'reason': 'patient_id is ' || length(patient_id) || ' characters long (expected at most 64)' } end,
+                case when code_system is null then { 'column_name': 'code_system', 'reason': 'code_system is missing (required: LOINC or SCORE)' } end,
+                case when norm_code_system(code_system) not in ('LOINC', 'SCORE') then { 'column_name': 'code_system', 'reason': 'code_system ''' || code_system || ''' is not a known code system (expected LOINC or SCORE)' } end,
+                case when code is null then { 'column_name': 'code', 'reason': 'code is missing (required)' } end,
+                case when result_date_text is null then { 'column_name': 'result_date', 'reason': 'result_date is missing (required)' } end,
+                case when result_date_text is not null and result_date is null then { 'column_name': 'result_date', 'reason': 'result_date ''' || result_date_text || ''' is not a date (expected YYYY-MM-DD)' } end,
+                case when value_num_text is not null and value_num is null then { 'column_name': 'value_num', 'reason': 'value_num ''' || value_num_text || ''' is not a number (expected digits with ''.'' as decimal point)' } end,
+                case when value_num_text is null and value_text is null then { 'column_name': 'value_num', 'reason': 'value_num and value_text are both missing (one is required)' } end,
+                case when ref_low_text is not null and ref_low is null then { 'column_name': 'ref_low', 'reason': 'ref_low ''' || ref_low_text || ''' is not a number (expected digits with ''.'' as decimal point)' } end,
+                case when ref_high_text is not null and ref_high is null then { 'column_name': 'ref_high', 'reason': 'ref_high ''' || ref_high_text || ''' is not a number (expected digits with ''.'' as decimal point)' } end
             ],
             lambda p: p is not null
         ) as _problems

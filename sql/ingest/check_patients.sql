@@ -22,17 +22,17 @@ final as (
         *,
         list_filter(
             [
-                case when patient_id is null then {'column_name': 'patient_id', 'reason': 'patient_id is missing (required)'} end,
-                case when length(patient_id) > 64 then {'column_name': 'patient_id', 'reason': 'patient_id is ' || length(patient_id) || ' characters long (expected at most 64)'} end,
-                case when sex is null then {'column_name': 'sex', 'reason': 'sex is missing (required: F, M or U)'} end,
-                case when lower(sex) not in ('f', 'm', 'u', 'female', 'male', 'unknown') then {'column_name': 'sex', 'reason': 'sex ''' || sex || ''' is not a known sex (expected F, M, U, female, male or unknown)'} end,
-                case when site_id is null then {'column_name': 'site_id', 'reason': 'site_id is missing (required)'} end,
-                case when birth_date_text is not null and birth_date is null then {'column_name': 'birth_date', 'reason': 'birth_date ''' || birth_date_text || ''' is not a date (expected YYYY-MM-DD)'} end,
-                case when birth_year_text is not null and (birth_year is null or birth_year != parse_num(birth_year_text)) then {'column_name': 'birth_year', 'reason': 'birth_year ''' || birth_year_text || ''' is not a year (expected YYYY)'} end,
-                case when birth_date_text is null and birth_year_text is null then {'column_name': 'birth_date', 'reason': 'birth_date and birth_year are both missing (one is required)'} end,
-                case when birth_date > current_date then {'column_name': 'birth_date', 'reason': 'birth_date ''' || birth_date_text || ''' is in the future'} end,
-                case when birth_year > year(current_date) then {'column_name': 'birth_year', 'reason': 'birth_year ''' || birth_year_text || ''' is in the future'} end,
-                case when death_date_text is not null and death_date is null then {'column_name': 'death_date', 'reason': 'death_date ''' || death_date_text || ''' is not a date (expected YYYY-MM-DD)'} end
+                case when patient_id is null then { 'column_name': 'patient_id', 'reason': 'patient_id is missing (required)' } end,
+                case when length(patient_id) > 64 then { 'column_name': 'patient_id', 'reason': 'patient_id is ' || length(patient_id) || ' characters long (expected at most 64)' } end,
+                case when sex is null then { 'column_name': 'sex', 'reason': 'sex is missing (required: F, M or U)' } end,
+                case when lower(sex) not in ('f', 'm', 'u', 'female', 'male', 'unknown') then { 'column_name': 'sex', 'reason': 'sex ''' || sex || ''' is not a known sex (expected F, M, U, female, male or unknown)' } end,
+                case when site_id is null then { 'column_name': 'site_id', 'reason': 'site_id is missing (required)' } end,
+                case when birth_date_text is not null and birth_date is null then { 'column_name': 'birth_date', 'reason': 'birth_date ''' || birth_date_text || ''' is not a date (expected YYYY-MM-DD)' } end,
+                case when birth_year_text is not null and (birth_year is null or birth_year != parse_num(birth_year_text)) then { 'column_name': 'birth_year', 'reason': 'birth_year ''' || birth_year_text || ''' is not a year (expected YYYY)' } end,
+                case when birth_date_text is null and birth_year_text is null then { 'column_name': 'birth_date', 'reason': 'birth_date and birth_year are both missing (one is required)' } end,
+                case when birth_date > current_date then { 'column_name': 'birth_date', 'reason': 'birth_date ''' || birth_date_text || ''' is in the future' } end,
+                case when birth_year > year(current_date) then { 'column_name': 'birth_year', 'reason': 'birth_year ''' || birth_year_text || ''' is in the future' } end,
+                case when death_date_text is not null and death_date is null then { 'column_name': 'death_date', 'reason': 'death_date ''' || death_date_text || ''' is not a date (expected YYYY-MM-DD)' } end
             ],
             lambda p: p is not null
         ) as _problems

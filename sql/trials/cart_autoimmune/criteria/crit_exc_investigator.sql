@@ -1,4 +1,5 @@
--- crit_exc_investigator: one row per patient; exclusion exc_investigator, decided by a person (status manual).
+-- crit_exc_investigator: one row per patient; exclusion exc_investigator.
+-- Decided by a person: status manual.
 -- Reads: stg_patients.
 -- Investigator judgement; no extract can decide it.
 with final as (

@@ -1,4 +1,5 @@
--- crit_exc_other_trial: one row per patient; exclusion exc_other_trial, decided by a person (status manual).
+-- crit_exc_other_trial: one row per patient; exclusion exc_other_trial.
+-- Decided by a person: status manual.
 -- Reads: stg_patients.
 -- Trial participation in the last three months is not in the extracts.
 with final as (

@@ -21,7 +21,7 @@ latest_test as (
         on l.code_system = v.code_system and l.code = v.code
     where
         l.result_date <= as_of()
-        and l.result_date >= as_of() - cast((select window_days from limits) as integer)
+        and l.result_date >= as_of() - cast((select lim.window_days from limits as lim) as integer)
         and l.qualitative is not null
     qualify row_number() over (
         partition by l.patient_id order by l.result_date desc, l._load_id desc, l._line desc
@@ -38,7 +38,7 @@ latest_diagnosis as (
         on d.code_system = v.code_system and d.code = v.code
     where
         d.diagnosis_date <= as_of()
-        and d.diagnosis_date >= as_of() - cast((select window_days from limits) as integer)
+        and d.diagnosis_date >= as_of() - cast((select lim.window_days from limits as lim) as integer)
     group by d.patient_id
 ),
 
@@ -54,14 +54,17 @@ final as (
         end as status,
         case
             when t.qualitative = 'positive'
-                then 'pregnancy test (LOINC ' || t.code || ') positive on '
-                || strftime(t.result_date, '%Y-%m-%d')
+                then
+                    'pregnancy test (LOINC ' || t.code || ') positive on '
+                    || strftime(t.result_date, '%Y-%m-%d')
             when g.patient_id is not null
-                then 'pregnancy diagnosis ' || g.code || ' on '
-                || strftime(g.diagnosis_date, '%Y-%m-%d')
+                then
+                    'pregnancy diagnosis ' || g.code || ' on '
+                    || strftime(g.diagnosis_date, '%Y-%m-%d')
             when t.qualitative is not null
-                then 'pregnancy test (LOINC ' || t.code || ') ' || t.qualitative || ' on '
-                || strftime(t.result_date, '%Y-%m-%d')
+                then
+                    'pregnancy test (LOINC ' || t.code || ') ' || t.qualitative || ' on '
+                    || strftime(t.result_date, '%Y-%m-%d')
             when p.sex = 'M' then 'not applicable: sex recorded as male'
             else
                 'no pregnancy test within ' || cast(l.window_days as integer)

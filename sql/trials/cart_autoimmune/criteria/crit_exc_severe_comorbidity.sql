@@ -1,4 +1,5 @@
--- crit_exc_severe_comorbidity: one row per patient; exclusion exc_severe_comorbidity, decided by a person (status manual).
+-- crit_exc_severe_comorbidity: one row per patient; exclusion exc_severe_comorbidity.
+-- Decided by a person: status manual.
 -- Reads: stg_patients.
 -- Investigator judgement on severe heart, liver, lung, blood or endocrine disease.
 with final as (

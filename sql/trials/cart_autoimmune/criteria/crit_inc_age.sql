@@ -38,9 +38,10 @@ final as (
         end as status,
         case
             when exact
-                then 'age ' || age_low || ' on ' || strftime(as_of, '%Y-%m-%d')
-                || case when age_low >= min_age then ' >= ' else ' < ' end
-                || fmt_num(min_age)
+                then
+                    'age ' || age_low || ' on ' || strftime(as_of, '%Y-%m-%d')
+                    || case when age_low >= min_age then ' >= ' else ' < ' end
+                    || fmt_num(min_age)
             else
                 'age ' || age_low || ' or ' || age_high || ' on '
                 || strftime(as_of, '%Y-%m-%d') || ' (only the birth year is known)'

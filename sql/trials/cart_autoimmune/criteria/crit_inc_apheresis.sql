@@ -1,4 +1,5 @@
--- crit_inc_apheresis: one row per patient; inclusion inc_apheresis, decided by a person (status manual).
+-- crit_inc_apheresis: one row per patient; inclusion inc_apheresis.
+-- Decided by a person: status manual.
 -- Reads: stg_patients.
 -- No extract records venous access or contraindications to cell collection.
 with final as (

@@ -13,11 +13,11 @@ with limits as (
 
 -- window: result_date in [as_of - window_days, as_of]
 hb as (
-    select * from latest_result('hemoglobin', (select window_days from limits))
+    select * from latest_result('hemoglobin', (select lim.window_days from limits as lim))
 ),
 
 plt as (
-    select * from latest_result('platelets', (select window_days from limits))
+    select * from latest_result('platelets', (select lim.window_days from limits as lim))
 ),
 
 parts as (

@@ -1,4 +1,5 @@
--- crit_inc_consent: one row per patient; inclusion inc_consent, decided by a person (status manual).
+-- crit_inc_consent: one row per patient; inclusion inc_consent.
+-- Decided by a person: status manual.
 -- Reads: stg_patients.
 -- Informed consent is signed at screening; no extract records it.
 with final as (

@@ -1,4 +1,5 @@
--- crit_inc_contraception: one row per patient; inclusion inc_contraception, decided by a person (status manual).
+-- crit_inc_contraception: one row per patient; inclusion inc_contraception.
+-- Decided by a person: status manual.
 -- Reads: stg_patients.
 -- Agreement to contraception is given at screening; a positive pregnancy test is exc_pregnancy.
 with final as (
@@ -6,7 +7,8 @@ with final as (
         patient_id,
         'inc_contraception' as criterion_id,
         'manual' as status,
-        'to obtain at screening: agreement to effective contraception until one year after infusion' as evidence,
+        'to obtain at screening: agreement to effective contraception until one year after infusion'
+            as evidence,
         cast(null as date) as evidence_date
     from stg_patients
 )

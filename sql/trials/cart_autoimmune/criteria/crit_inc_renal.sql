@@ -11,7 +11,7 @@ with limits as (
 
 -- window: result_date in [as_of - window_days, as_of]
 egfr as (
-    select * from latest_result('egfr', (select window_days from limits))
+    select * from latest_result('egfr', (select lim.window_days from limits as lim))
 ),
 
 final as (
