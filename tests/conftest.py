@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -119,10 +120,11 @@ class Scenario:
         as_of: date = AS_OF,
         overrides: dict | None = None,
         patient_id: str = "P1",
+        trials_dir: Path = TRIALS_DIR,
     ) -> dict[str, tuple[str, str]]:
         """Stage, evaluate, and return {criterion_id: (status, evidence)} for one patient."""
         staging.build_staging(self.con)
-        trial = trials.load_trial(TRIALS_DIR, trial_id)
+        trial = trials.load_trial(trials_dir, trial_id)
         evaluate.evaluate_trial(self.con, trial, as_of, overrides)
         rows = self.con.execute(
             f'select criterion_id, status, evidence from "{trial_id}".criteria_results where patient_id = ?',
