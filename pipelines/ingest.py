@@ -38,7 +38,7 @@ class FileResult:
     file_name: str
     kind: str | None
     sha256: str
-    status: str  # loaded | skipped | refused
+    status: str  # loaded | skipped | refused | ignored
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
@@ -99,6 +99,12 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, run_id: str) -> File
     digest = sha256_of(path)
     kind = contract.kind_of(path)
     result = FileResult(path.name, kind.name if kind else None, digest, "refused")
+    if not path.name.lower().endswith(contract.SUFFIXES):
+        # A README or checksum file beside the extracts is not data: reported, not refused.
+        result.status = "ignored"
+        result.message = "not an extract file (expected .csv, .csv.gz or .parquet)"
+        _record_ledger(con, result, run_id, path)
+        return result
     previous = first_row(
         con,
         "select file_name from load_ledger where sha256 = ? and status = 'loaded' limit 1",
