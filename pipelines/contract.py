@@ -61,17 +61,40 @@ KINDS: dict[str, Kind] = {
     )
 }
 
+# Contract column types (the same column name means the same thing in every kind).
+DATE_COLUMNS = frozenset(
+    {"birth_date", "death_date", "diagnosis_date", "result_date", "start_date", "end_date"}
+)
+NUMBER_COLUMNS = frozenset({"value_num", "ref_low", "ref_high", "dose_value", "birth_year"})
+
+
+def column_type(name: str) -> str:
+    """`date`, `number` or `text`: what a contract column holds."""
+    if name in DATE_COLUMNS:
+        return "date"
+    if name in NUMBER_COLUMNS:
+        return "number"
+    return "text"
+
+
 # A header naming a direct identifier refuses the whole file. Names are compared after
 # lower-casing and removing everything but letters and digits ("First Name" -> firstname).
-_IDENTIFIER_PATTERNS = (
-    r"(patient|pt|person|first|last|given|family|full|middle|maiden|sur|nick)?name",
-    r".*(firstname|lastname|surname|givenname|familyname|fullname|patientname|maidenname).*",
-    r".*(mrn|medicalrecord|recordnumber|ssn|socialsecurity|nationalid|nhsnumber|passport).*",
-    r".*(address|street|city|zipcode|zip|postcode|postalcode).*",
-    r".*(phone|telephone|mobile|cellnumber|fax|email|emailaddress).*",
-    r"(dob|dateofbirth)",
+# Each pattern is labelled with what it found, so a refusal can say why without quoting
+# the header (which, in a file delivered without a header row, would be patient data).
+_IDENTIFIER_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("email", r".*(email).*"),
+    (
+        "name",
+        r"(patient|pt|person|first|last|given|family|full|middle|maiden|sur|nick)?name"
+        r"|.*(firstname|lastname|surname|givenname|familyname|fullname|patientname|maidenname).*",
+    ),
+    ("medical record number", r".*(mrn|medicalrecord|recordnumber).*"),
+    ("national id (SSN, NHS number, passport)", r".*(ssn|socialsecurity|nationalid|nhsnumber|passport).*"),
+    ("address", r".*(address|street|city|zipcode|zip|postcode|postalcode).*"),
+    ("phone", r".*(phone|telephone|mobile|cellnumber|fax).*|tel|telno|cell"),
+    ("date of birth", r"dob|dateofbirth"),
 )
-_IDENTIFIER_RE = re.compile("|".join(f"(?:{p})" for p in _IDENTIFIER_PATTERNS))
+_IDENTIFIER_RES = tuple((label, re.compile(pattern)) for label, pattern in _IDENTIFIER_PATTERNS)
 
 
 def normalise_header(name: str) -> str:
@@ -79,15 +102,32 @@ def normalise_header(name: str) -> str:
     return name.replace("\ufeff", "").strip().lower()
 
 
+def squeeze(name: str) -> str:
+    """A header with case, spaces and punctuation removed ("Patient ID" -> patientid)."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def direct_identifier(header: str) -> str | None:
+    """What direct identifier a column name says it holds (`name`, `phone`, ...), or None.
+
+    Contract columns never do (`drug_name` is a drug's name, not a person's).
+    """
+    if header in _ALL_CONTRACT_COLUMNS:
+        return None
+    squeezed = squeeze(header)
+    for label, pattern in _IDENTIFIER_RES:
+        if squeezed and pattern.fullmatch(squeezed):
+            return label
+    return None
+
+
 def names_direct_identifier(header: str) -> bool:
     """True if a column name says it holds a direct identifier (contract columns never do)."""
-    if header in _ALL_CONTRACT_COLUMNS:
-        return False
-    squeezed = re.sub(r"[^a-z0-9]", "", header.lower())
-    return bool(squeezed) and _IDENTIFIER_RE.fullmatch(squeezed) is not None
+    return direct_identifier(header) is not None
 
 
 _ALL_CONTRACT_COLUMNS = frozenset(c for k in KINDS.values() for c in k.columns)
+ALL_COLUMNS = _ALL_CONTRACT_COLUMNS
 
 
 def kind_of(path: Path) -> Kind | None:

@@ -20,12 +20,20 @@ class DropRefused(CohortscanError):
 
 
 class FileRefused(DropRefused):
-    """One file is refused whole: nothing of it is stored."""
+    """One file is refused whole: nothing of it is stored.
 
-    def __init__(self, file_name: str, reason: str) -> None:
-        super().__init__(f"{file_name}: {reason}")
+    `line` is the record where the reader found the fault, when there is one (a parquet
+    file's rows are called rows).
+    """
+
+    def __init__(self, file_name: str, reason: str, line: int | None = None) -> None:
+        where = file_name
+        if line is not None:
+            where += f" {'row' if file_name.lower().endswith('.parquet') else 'line'} {line}"
+        super().__init__(f"{where}: {reason}")
         self.file_name = file_name
         self.reason = reason
+        self.line = line
 
 
 class TrialConfigError(CohortscanError):
@@ -44,6 +52,10 @@ class ValidationFailed(CohortscanError):
     """A data-quality check of severity `error` failed: no export is replaced."""
 
     exit_code = 4
+
+
+class SuiteConfigError(CohortscanError):
+    """A data-quality suite or rule in expectations/ is malformed."""
 
 
 class WarehouseBusy(CohortscanError):

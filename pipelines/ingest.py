@@ -5,15 +5,14 @@ Every file is read by DuckDB (csv, csv.gz, parquet), checked against the contrac
 `raw_<kind>`, bad rows into `quarantine` with file, line, column and a reason in words,
 and one row in `load_ledger`. rows read = rows loaded + rows quarantined, always.
 
-Line numbers count records as DuckDB's CSV reader does: the header is line 1 and a
-quoted field holding a newline does not start a new line. Parquet rows are numbered
-from 1.
+Line numbers count lines as DuckDB's CSV reader does (see `pipelines/readers.py`): the
+header is line 1, an empty line counts, and a quoted field holding a newline does not
+start a new line. Parquet rows are numbered from 1. Messages shown to people read
+`<file> line <n>: <reason>` (`locate`).
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
 import hashlib
 import time
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import contract
+from pipelines import contract, readers
 from pipelines.errors import DropRefused, FileRefused
 from pipelines.settings import SQL_DIR
 from pipelines.warehouse import first_row, ident, read_sql, scalar
@@ -44,6 +43,7 @@ class FileResult:
     rows_quarantined: int = 0
     extra_columns: list[str] = field(default_factory=list)
     message: str | None = None
+    line: int | None = None  # where a refused file's fault is, when it has one place
     load_id: int | None = None
     seconds: float = 0.0
 
@@ -90,7 +90,47 @@ def describe(result: FileResult) -> str:
             f"{result.file_name}: {result.rows_read} read, {result.rows_loaded} loaded, "
             f"{result.rows_quarantined} quarantined"
         )
+    if result.status == "refused":
+        return locate(result.file_name, result.line, f"refused: {result.message}")
     return f"{result.file_name}: {result.status} ({result.message})"
+
+
+def locate(file_name: str, line: int | None, reason: str) -> str:
+    """`labs.csv line 14: <reason>`; a parquet file has rows; no line: `labs.csv: <reason>`."""
+    if line is None:
+        return f"{file_name}: {reason}"
+    word = "row" if file_name.lower().endswith(".parquet") else "line"
+    return f"{file_name} {word} {line}: {reason}"
+
+
+def refusal(file: dict) -> str:
+    """The one-line message of a refused file, from `FileResult.as_dict()`."""
+    return locate(file["file_name"], file.get("line"), file["message"])
+
+
+def quarantine_examples(
+    con: duckdb.DuckDBPyConnection, load_ids: list[int], per_file: int = 3
+) -> dict[int, list[str]]:
+    """The first quarantined rows of each load, as `<file> line <n>: <reason>` lines.
+
+    Reasons name the column and the bad value (a date, a number, a code system), never a
+    direct identifier: a file with such a column is refused before any row is read.
+    """
+    if not load_ids:
+        return {}
+    rows = con.execute(
+        """
+        select load_id, file_name, line, reason from quarantine
+        where list_contains(?, load_id)
+        qualify row_number() over (partition by load_id order by line, reason) <= ?
+        order by load_id, line, reason
+        """,
+        [load_ids, per_file],
+    ).fetchall()
+    examples: dict[int, list[str]] = {}
+    for load_id, file_name, line, reason in rows:
+        examples.setdefault(load_id, []).append(locate(file_name, line, reason))
+    return examples
 
 
 def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, run_id: str) -> FileResult:
@@ -125,8 +165,9 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, run_id: str) -> File
             con.execute("commit")
         except FileRefused as err:
             con.execute("rollback")
-            result.status, result.message = "refused", err.reason
+            result.status, result.message, result.line = "refused", err.reason, err.line
             result.rows_read = result.rows_loaded = result.rows_quarantined = 0
+            result.extra_columns = []
         except BaseException:
             con.execute("rollback")
             raise
@@ -147,8 +188,12 @@ def _load(
     result: FileResult,
     run_id: str,
 ) -> None:
-    headers = _read_into_incoming(con, path)
-    _check_header(path, kind, headers, result)
+    header = readers.read_header(con, path)
+    # Refused on its header alone, a file leaves nothing of its content behind.
+    _check_header(path, kind, header.names, result)
+    readers.check_types(path, header)
+    readers.read_rows(con, path, header)
+    headers = header.names
     for column in kind.optional:
         if column not in headers:
             con.execute(f"alter table _incoming add column {ident(column)} varchar")
@@ -173,12 +218,12 @@ def _load(
         """,
         [result.load_id, path.name, kind.name],
     )
-    _quarantine_rejects(con, path, kind, result.load_id)
+    _quarantine_rejects(con, path, kind, result.load_id, header.field_count)
     counts = first_row(
         con,
         """
         select
-            (select count(*) from _incoming) + (select count(*) from _rejected_lines),
+            (select count(*) from _incoming) + (select count(distinct line) from _rejects),
             (select count(*) from _checked where len(_problems) = 0),
             (select count(*) from quarantine where load_id = ?)
         """,
@@ -190,119 +235,49 @@ def _load(
     _record_ledger(con, result, run_id, path)
 
 
-def _read_into_incoming(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
-    """Read a file into temp table `_incoming` (all text, `_line`); return its headers."""
-    name = str(path)
-    fmt = contract.file_format(path)
-    try:
-        if fmt == "parquet":
-            con.execute("create temp table _source as select * from read_parquet(?)", [name])
-        else:
-            if path.stat().st_size == 0:
-                raise FileRefused(path.name, "the file is empty (expected a header row)")
-            con.execute(
-                """
-                create temp table _source as select * from read_csv(
-                    ?, all_varchar = true, header = true, delim = ',', quote = '"',
-                    escape = '"', strict_mode = true, ignore_errors = true,
-                    store_rejects = true, rejects_table = '_rejects',
-                    rejects_scan = '_reject_scans', auto_detect = false, columns = ?
-                )
-                """,
-                [name, _csv_columns(path)],
-            )
-    except duckdb.Error as err:
-        raise FileRefused(path.name, f"cannot be read as {fmt}: {_first_line(err)}") from None
-    headers = [r[0] for r in con.execute("describe _source").fetchall()]
-    normalised = [contract.normalise_header(h) for h in headers]
-    if fmt == "parquet":
-        con.execute(
-            "create temp table _rejects (line bigint, column_name varchar, error_type varchar, "
-            "csv_line varchar, error_message varchar)"
-        )
-    # Good records get the line numbers left free by the rejected ones, in order.
-    con.execute("create temp table _rejected_lines as select distinct line from _rejects")
-    select = ", ".join(
-        f"cast({ident_any(h)} as varchar) as {ident_any(n)}" for h, n in zip(headers, normalised, strict=True)
-    )
-    first_line = 1 if fmt == "parquet" else 2
-    con.execute(
-        f"""
-        create temp table _incoming as
-        with numbered as (
-            -- rowids follow insertion order; inside a transaction they carry an offset
-            select rowid - (select min(rowid) from _source) as _idx, {select} from _source
-        ),
-        free_lines as (
-            select line, row_number() over (order by line) - 1 as _idx
-            from range(?, ? + (select count(*) from _source) + (select count(*) from _rejected_lines)) t(line)
-            where line not in (select line from _rejected_lines)
-        )
-        select f.line as _line, numbered.* exclude (_idx)
-        from numbered join free_lines f using (_idx)
-        """,
-        [first_line, first_line],
-    )
-    return normalised
-
-
-def _csv_columns(path: Path) -> dict[str, str]:
-    """The header record of a CSV (plain or gzip), every column typed as text."""
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    try:
-        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
-            header = next(csv.reader(handle), None)
-    except UnicodeDecodeError as err:
-        raise FileRefused(path.name, f"the header is not UTF-8 text ({err.reason})") from None
-    except (OSError, EOFError, csv.Error) as err:
-        raise FileRefused(path.name, f"cannot be read as csv: {_first_line(err)}") from None
-    if not header or all(not h.strip() for h in header):
-        raise FileRefused(path.name, "the file has no header row (expected the contract's columns)")
-    if any(not h.strip() for h in header):
-        raise FileRefused(path.name, "the header has an empty column name")
-    return {h: "VARCHAR" for h in header}
-
-
 def _check_header(path: Path, kind: contract.Kind, headers: list[str], result: FileResult) -> None:
-    for header in headers:
-        if contract.names_direct_identifier(header):
+    """Refuse a header naming a direct identifier, repeating a column or missing one.
+
+    Only contract column names are quoted: in a file sent without its header row the
+    first record stands in the header's place, and its values must not reach a message.
+    """
+    for position, header in enumerate(headers, start=1):
+        found = contract.direct_identifier(header)
+        if found:
             raise FileRefused(
                 path.name,
-                f"column '{header}' names a direct identifier; the file is refused whole "
-                "(remove the column and deliver again)",
+                f"header column {position} names a direct identifier ({found}); the file is "
+                "refused whole and nothing of it is stored (remove the column and deliver again)",
             )
-    duplicated = sorted({h for h in headers if headers.count(h) > 1})
-    if duplicated:
-        raise FileRefused(path.name, f"column {duplicated[0]!r} appears twice in the header")
+    for position, header in enumerate(headers, start=1):
+        if header in headers[: position - 1]:
+            first = headers.index(header) + 1
+            named = f" ({header})" if header in contract.ALL_COLUMNS else ""
+            raise FileRefused(path.name, f"header columns {first} and {position} have the same name{named}")
     missing = [c for c in kind.required if c not in headers]
     if missing:
+        near = [h for h in headers if contract.squeeze(h) == contract.squeeze(missing[0])]
+        hint = f"; found {near[0]!r}, spelled differently" if near else ""
         raise FileRefused(
             path.name,
             f"required column {missing[0]!r} is missing (a {kind.name} file needs "
-            f"{', '.join(kind.required)})",
+            f"{', '.join(kind.required)}{hint})",
         )
     result.extra_columns = [h for h in headers if h not in kind.columns]
 
 
-def ident_any(name: str) -> str:
-    """Quote any header text as an identifier (used only on names read from a file)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _quarantine_rejects(
-    con: duckdb.DuckDBPyConnection, path: Path, kind: contract.Kind, load_id: int
+    con: duckdb.DuckDBPyConnection, path: Path, kind: contract.Kind, load_id: int, fields: int
 ) -> None:
-    """Records the CSV reader could not split into the header's fields go to quarantine."""
+    """Records the CSV reader could not split into the header's fields go to quarantine,
+    with their raw text (a JSON string) and the count of fields found and expected."""
+    con.execute("set variable ingest_expected_fields = ?", [fields])
+    con.execute("set variable ingest_max_line_bytes = ?", [readers.MAX_LINE_BYTES])
+    rejected = read_sql(CHECK_DIR / "rejected_records.sql")
     con.execute(
-        """
+        f"""
         insert into quarantine
-        select ?, ?, ?, line, column_name,
-               'the record could not be read: ' || lower(error_type::varchar) || ' ('
-                   || error_message || ')',
-               null
-        from (select line, first(column_name) as column_name, first(error_type) as error_type,
-                     first(error_message) as error_message
-              from _rejects group by line)
+        select ?, ?, ?, line, column_name, reason, raw_record from ({rejected})
         """,
         [load_id, path.name, kind.name],
     )
@@ -342,9 +317,6 @@ def _drop_temp_tables(con: duckdb.DuckDBPyConnection) -> None:
         "_rejects",
         "_reject_scans",
         "_rejected_lines",
+        "_blank_lines",
     ):
         con.execute(f"drop table if exists {table}")
-
-
-def _first_line(err: BaseException) -> str:
-    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__

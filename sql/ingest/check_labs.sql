@@ -34,10 +34,10 @@ final as (
                 case when code is null then { 'column_name': 'code', 'reason': 'code is missing (required)' } end,
                 case when result_date_text is null then { 'column_name': 'result_date', 'reason': 'result_date is missing (required)' } end,
                 case when result_date_text is not null and result_date is null then { 'column_name': 'result_date', 'reason': 'result_date ''' || result_date_text || ''' is not a date (expected YYYY-MM-DD)' } end,
-                case when value_num_text is not null and value_num is null then { 'column_name': 'value_num', 'reason': 'value_num ''' || value_num_text || ''' is not a number (expected digits with ''.'' as decimal point)' } end,
+                case when value_num_text is not null and (value_num is null or not isfinite(value_num)) then { 'column_name': 'value_num', 'reason': 'value_num ''' || value_num_text || ''' is not a number (expected digits with ''.'' as decimal point)' } end,
                 case when value_num_text is null and value_text is null then { 'column_name': 'value_num', 'reason': 'value_num and value_text are both missing (one is required)' } end,
-                case when ref_low_text is not null and ref_low is null then { 'column_name': 'ref_low', 'reason': 'ref_low ''' || ref_low_text || ''' is not a number (expected digits with ''.'' as decimal point)' } end,
-                case when ref_high_text is not null and ref_high is null then { 'column_name': 'ref_high', 'reason': 'ref_high ''' || ref_high_text || ''' is not a number (expected digits with ''.'' as decimal point)' } end
+                case when ref_low_text is not null and (ref_low is null or not isfinite(ref_low)) then { 'column_name': 'ref_low', 'reason': 'ref_low ''' || ref_low_text || ''' is not a number (expected digits with ''.'' as decimal point)' } end,
+                case when ref_high_text is not null and (ref_high is null or not isfinite(ref_high)) then { 'column_name': 'ref_high', 'reason': 'ref_high ''' || ref_high_text || ''' is not a number (expected digits with ''.'' as decimal point)' } end
             ],
             lambda p: p is not null
         ) as _problems

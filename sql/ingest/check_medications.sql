@@ -34,7 +34,7 @@ final as (
                 case when start_date_text is null then { 'column_name': 'start_date', 'reason': 'start_date is missing (required)' } end,
                 case when start_date_text is not null and start_date is null then { 'column_name': 'start_date', 'reason': 'start_date ''' || start_date_text || ''' is not a date (expected YYYY-MM-DD)' } end,
                 case when end_date_text is not null and end_date is null then { 'column_name': 'end_date', 'reason': 'end_date ''' || end_date_text || ''' is not a date (expected YYYY-MM-DD)' } end,
-                case when dose_value_text is not null and dose_value is null then { 'column_name': 'dose_value', 'reason': 'dose_value ''' || dose_value_text || ''' is not a number (expected digits with ''.'' as decimal point)' } end
+                case when dose_value_text is not null and (dose_value is null or not isfinite(dose_value)) then { 'column_name': 'dose_value', 'reason': 'dose_value ''' || dose_value_text || ''' is not a number (expected digits with ''.'' as decimal point)' } end
             ],
             lambda p: p is not null
         ) as _problems
