@@ -22,7 +22,20 @@ from pipelines.trials import Trial
 from pipelines.warehouse import ident, read_sql, run_sql_file, scalar
 
 COHORT_DIR = SQL_DIR / "cohort"
-COHORT_VIEWS = ("cohort_eligibility", "cohort_ranking", "cohort_funnel")
+# In dependency order. The funnel/status/reasons views by group feed the feasibility
+# report (pipelines/feasibility.py); cohort_changes feeds changes.csv.
+COHORT_VIEWS = (
+    "cohort_eligibility",
+    "cohort_ranking",
+    "cohort_attrition",
+    "cohort_funnel",
+    "cohort_patient_groups",
+    "cohort_funnel_by_group",
+    "cohort_status_by_group",
+    "cohort_potential_reasons",
+    "cohort_patient_status",
+    "cohort_changes",
+)
 STATUSES = ("met", "not_met", "unknown", "manual")
 
 
@@ -63,7 +76,10 @@ def _write_context(
     as_of: date,
     overrides: Mapping[str, float | str],
 ) -> None:
-    con.execute("create or replace table run_context as select cast(? as date) as as_of", [as_of])
+    con.execute(
+        "create or replace table run_context as select cast(? as date) as as_of, ? as trial_id",
+        [as_of, trial.id],
+    )
     con.execute(
         "create or replace table params (criterion_id varchar, name varchar, "
         "value_num double, value_text varchar)"

@@ -16,7 +16,11 @@ import duckdb
 from pipelines.errors import WarehouseBusy
 from pipelines.settings import SQL_DIR
 
-BOOTSTRAP_FILES = (SQL_DIR / "warehouse" / "tables.sql", SQL_DIR / "shared" / "macros.sql")
+BOOTSTRAP_FILES = (
+    SQL_DIR / "warehouse" / "tables.sql",
+    SQL_DIR / "warehouse" / "history.sql",
+    SQL_DIR / "shared" / "macros.sql",
+)
 
 
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
