@@ -2,6 +2,8 @@
 -- Grain: one row per source record of `_incoming` (all columns text, plus `_line`).
 -- Output: the typed contract columns, and `_problems`, the list of {column_name, reason}
 -- that send the record to quarantine (empty when the record loads).
+-- A birth in the future is checked against the day of the load (current_date), not a
+-- trial's as-of date: a birth after a past as-of date but before today is a real birth.
 with typed as (
     select
         _line,
@@ -30,8 +32,8 @@ final as (
                 case when birth_date_text is not null and birth_date is null then { 'column_name': 'birth_date', 'reason': 'birth_date ''' || birth_date_text || ''' is not a date (expected YYYY-MM-DD)' } end,
                 case when birth_year_text is not null and (birth_year is null or birth_year != parse_num(birth_year_text)) then { 'column_name': 'birth_year', 'reason': 'birth_year ''' || birth_year_text || ''' is not a year (expected YYYY)' } end,
                 case when birth_date_text is null and birth_year_text is null then { 'column_name': 'birth_date', 'reason': 'birth_date and birth_year are both missing (one is required)' } end,
-                case when birth_date > current_date then { 'column_name': 'birth_date', 'reason': 'birth_date ''' || birth_date_text || ''' is in the future' } end,
-                case when birth_year > year(current_date) then { 'column_name': 'birth_year', 'reason': 'birth_year ''' || birth_year_text || ''' is in the future' } end,
+                case when birth_date > current_date then { 'column_name': 'birth_date', 'reason': 'birth_date ''' || birth_date_text || ''' is in the future (expected a date on or before today)' } end,
+                case when birth_year > year(current_date) then { 'column_name': 'birth_year', 'reason': 'birth_year ''' || birth_year_text || ''' is in the future (expected this year or earlier)' } end,
                 case when death_date_text is not null and death_date is null then { 'column_name': 'death_date', 'reason': 'death_date ''' || death_date_text || ''' is not a date (expected YYYY-MM-DD)' } end
             ],
             lambda p: p is not null

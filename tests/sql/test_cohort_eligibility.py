@@ -11,6 +11,8 @@ def _passing(scenario, **patient):
     scenario.patient(**patient).diagnosis("M32.14", "2020-01-01")
     for lab in FULL:
         scenario.lab(*lab)
+    scenario.lab("SLEDAI2K", "2026-11-01", 10, None, code_system="SCORE")  # disease activity
+    scenario.medication("8640", "2026-10-01", dose_value=20)  # refractory: prednisone 20 mg/day
     return scenario
 
 
@@ -31,7 +33,8 @@ def test_unknown_exclusion_does_not_block_eligible(scenario):
 
 
 def test_unknown_inclusion_gives_potential(scenario):
-    scenario.patient().diagnosis("M32.14", "2020-01-01").evaluate()
+    scenario.patient().diagnosis("M32.14", "2020-01-01").medication("8640", "2026-10-01", dose_value=20)
+    scenario.evaluate()
     assert scenario.eligibility()[0] == "potential"
 
 
