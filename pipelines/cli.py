@@ -51,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="trial id (repeatable; default: every trial)",
     )
     scan.add_argument("--as-of", type=_date, help="screening date (default: today)")
+    scan.add_argument(
+        "--full-refresh",
+        action="store_true",
+        default=None,
+        help="the drop holds the whole current content of each kind it delivers: "
+        "earlier rows of those kinds are retired",
+    )
 
     explain = sub.add_parser("explain", help="every criterion of one patient: status and evidence")
     explain.add_argument("patient_id")
@@ -66,13 +73,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="ingest and validate only")
     common(validate, extracts=True)
+
+    serve = sub.add_parser(
+        "serve", help="serve the nightly scan deployment with Prefect (runs until stopped)"
+    )
+    common(serve, extracts=True, out=True)
+    serve.add_argument("--trial", action="append", dest="trials", help="trial id (default: every trial)")
+    serve.add_argument("--cron", dest="schedule_cron", help="cron schedule (default: 0 2 * * *, 02:00)")
+    serve.add_argument("--timezone", dest="schedule_timezone", help="IANA zone (default: this machine's)")
     return parser
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     given = {
         key: getattr(args, key)
-        for key in ("extracts", "warehouse", "out", "trials", "as_of")
+        for key in (
+            "extracts",
+            "warehouse",
+            "out",
+            "trials",
+            "as_of",
+            "full_refresh",
+            "schedule_cron",
+            "schedule_timezone",
+        )
         if getattr(args, key, None) is not None
     }
     return Settings(**given)
@@ -86,19 +110,24 @@ def _quiet_prefect() -> None:
 
 
 def cmd_scan(settings: Settings) -> int:
-    _quiet_prefect()
-    print("cohortscan: starting (Prefect may start a temporary API server)...", file=sys.stderr)
-    started = time.monotonic()
-    from pipelines.flows import scan_flow
+    from pipelines.runlock import run_lock
 
-    summary = scan_flow(
-        extracts=settings.extracts,
-        warehouse=settings.warehouse,
-        out=settings.out,
-        trials_dir=settings.trials_dir,
-        trial_ids=settings.trials,
-        as_of=settings.as_of,
-    )
+    # Taken here too (the flow takes it again) so that a busy warehouse is one line at once.
+    with run_lock(settings.warehouse, "cohortscan scan", settings.lock_wait_seconds):
+        _quiet_prefect()
+        print("cohortscan: starting (Prefect may start a temporary API server)...", file=sys.stderr)
+        started = time.monotonic()
+        from pipelines.flows import scan_flow
+
+        summary = scan_flow(
+            extracts=settings.extracts,
+            warehouse=settings.warehouse,
+            out=settings.out,
+            trials_dir=settings.trials_dir,
+            trial_ids=settings.trials,
+            as_of=settings.as_of,
+            full_refresh=settings.full_refresh,
+        )
     print(_format_summary(summary, time.monotonic() - started))
     return 0
 
@@ -136,18 +165,26 @@ def cmd_trials(settings: Settings) -> int:
 
 
 def cmd_runs(settings: Settings, limit: int) -> int:
-    from pipelines.runs import list_runs
+    from pipelines.runs import describe_run, list_runs
     from pipelines.warehouse import open_warehouse
 
-    with open_warehouse(settings.warehouse, read_only=settings.warehouse.exists()) as con:
-        rows = list_runs(con, limit) if settings.warehouse.exists() else []
+    if not settings.warehouse.exists():
+        print("no runs yet")
+        return 0
+    with open_warehouse(settings.warehouse, read_only=True) as con:
+        rows = list_runs(con, limit)
     if not rows:
         print("no runs yet")
-    for run_id, started, ended, trial_ids, as_of, status, message in rows:
-        took = f"{(ended - started).total_seconds():.1f}s" if ended else "-"
-        names = ",".join(trial_ids or [])
-        line = f"{run_id}  {started:%Y-%m-%d %H:%M:%S}  {took:>7}  as-of {as_of}  {names}  {status}"
-        print(line + (f"  {message}" if message else ""))
+    for run in rows:
+        print("\n".join(describe_run(run)))
+    return 0
+
+
+def cmd_serve(settings: Settings) -> int:
+    _quiet_prefect()
+    from pipelines.deploy import serve_nightly
+
+    serve_nightly(settings)
     return 0
 
 
@@ -159,10 +196,13 @@ def cmd_explain(settings: Settings, patient_id: str, as_of_given: bool) -> int:
 
 
 def cmd_validate(settings: Settings) -> int:
-    _quiet_prefect()
-    from pipelines.flows import validate_flow
+    from pipelines.runlock import run_lock
 
-    files = validate_flow(settings.extracts, settings.warehouse)
+    with run_lock(settings.warehouse, "cohortscan validate", settings.lock_wait_seconds):
+        _quiet_prefect()
+        from pipelines.flows import validate_flow
+
+        files = validate_flow(settings.extracts, settings.warehouse)
     read = sum(f["rows_read"] for f in files)
     quarantined = sum(f["rows_quarantined"] for f in files)
     print(f"{len(files)} file(s): {read} rows read, {quarantined} quarantined")
@@ -184,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_explain(settings, args.patient_id, args.as_of is not None)
         if args.command == "validate":
             return cmd_validate(settings)
+        if args.command == "serve":
+            return cmd_serve(settings)
     except CohortscanError as err:
         print(f"cohortscan: error: {err}", file=sys.stderr)
         return err.exit_code

@@ -14,6 +14,8 @@ import duckdb
 from pipelines.settings import SQL_DIR
 from pipelines.trials import Trial
 
+STATUS_ORDER = ("eligible", "potential", "ineligible")
+
 
 def new_run_id(now: datetime | None = None) -> str:
     """Sortable, unique: 20261126T021500-3f9a1c."""
@@ -46,13 +48,102 @@ def finish_run(
     )
 
 
-def list_runs(con: duckdb.DuckDBPyConnection, limit: int = 20) -> list[tuple]:
-    """The latest runs, newest first."""
-    return con.execute(
-        "select run_id, started_at, ended_at, trials, as_of, status, message "
-        "from runs order by started_at desc limit ?",
-        [limit],
+def mark_crashed(con: duckdb.DuckDBPyConnection, found_by: str) -> list[str]:
+    """Mark runs still 'running' as 'crashed'; return their ids.
+
+    Called at the start of a scan while it holds the run lock: no other scan can be
+    running then, so a 'running' row is a run whose process died (killed, machine down).
+    """
+    rows = con.execute(
+        "update runs set status = 'crashed', message = ? where status = 'running' returning run_id",
+        [f"the process ended before the run finished (found by run {found_by})"],
     ).fetchall()
+    return sorted(r[0] for r in rows)
+
+
+def declare_full_refresh(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Record that a run's drop is a full refresh (see sql/staging/stg_retired_loads.sql)."""
+    con.execute("insert or ignore into full_refreshes values (?, ?)", [run_id, datetime.now()])
+
+
+def run_summary(
+    *,
+    full_refresh: bool,
+    files: list[dict[str, Any]] | None = None,
+    validation: dict[str, Any] | None = None,
+    trials: dict[str, dict[str, Any]] | None = None,
+    timings: dict[str, float] | None = None,
+    folders: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """What `runs.summary` keeps of a run: counts, validation outcome, funnels, timings.
+
+    Only counts and names: never a patient's data. Parts a failed run did not reach are
+    left out.
+    """
+    summary: dict[str, Any] = {"full_refresh": full_refresh}
+    if files is not None:
+        summary["files"] = {s: sum(f["status"] == s for f in files) for s in ("loaded", "skipped", "refused")}
+        summary["rows"] = {k: sum(f[f"rows_{k}"] for f in files) for k in ("read", "loaded", "quarantined")}
+    if validation is not None:
+        summary["validation"] = validation.get("status")
+    if trials is not None:
+        summary["trials"] = {
+            trial_id: {
+                "statuses": result["statuses"],
+                "funnel": [{"step": s["step"], "remaining": s["remaining"]} for s in result["funnel"]],
+            }
+            for trial_id, result in trials.items()
+        }
+    if timings is not None:
+        summary["timings"] = timings
+    if folders is not None:
+        summary["folders"] = folders
+    return summary
+
+
+def list_runs(con: duckdb.DuckDBPyConnection, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest runs, newest first, each as a dict (summary parsed)."""
+    cursor = con.execute(
+        "select run_id, started_at, ended_at, trials, as_of, status, message, summary "
+        "from runs order by started_at desc, run_id desc limit ?",
+        [limit],
+    )
+    names = [d[0] for d in cursor.description]
+    runs = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    for run in runs:
+        run["summary"] = json.loads(run["summary"]) if run["summary"] else {}
+    return runs
+
+
+def describe_run(run: dict[str, Any]) -> list[str]:
+    """A run as a few lines for `cohortscan runs`: what, when, outcome, counts, funnel."""
+    started, ended = run["started_at"], run["ended_at"]
+    took = f"{(ended - started).total_seconds():.1f}s" if ended else "-"
+    head = (
+        f"{run['run_id']}  {started:%Y-%m-%d %H:%M:%S}  {took:>7}  as-of {run['as_of']}  "
+        f"{','.join(run['trials'] or [])}  {run['status']}"
+    )
+    summary = run["summary"]
+    if summary.get("full_refresh"):
+        head += "  (full refresh)"
+    lines = [head]
+    if run["message"]:
+        lines.append(f"    {run['message']}")
+    if "files" in summary:
+        files, rows = summary["files"], summary["rows"]
+        lines.append(
+            f"    files {files['loaded']} loaded, {files['skipped']} skipped, {files['refused']} refused; "
+            f"rows {rows['loaded']} loaded, {rows['quarantined']} quarantined; "
+            f"validation {summary.get('validation', '-')}"
+        )
+    for trial_id, result in summary.get("trials", {}).items():
+        statuses = result["statuses"]
+        order = sorted(statuses, key=lambda s: (STATUS_ORDER.index(s) if s in STATUS_ORDER else 9, s))
+        counts = ", ".join(f"{statuses[s]} {s}" for s in order)
+        funnel = result["funnel"]
+        first = f"{funnel[0]['remaining']} patients -> " if funnel else ""
+        lines.append(f"    {trial_id}: {first}{counts}")
+    return lines
 
 
 def sql_checksums(trial: Trial) -> dict[str, str]:

@@ -40,6 +40,19 @@ class Settings(BaseSettings):
         default=False,
         description="Declare the drop a full refresh: facts absent from it are retired.",
     )
+    lock_wait_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description="How long a scan waits for another scan of the same warehouse to end before "
+        "it is refused (0: refused at once).",
+    )
+    schedule_cron: str = Field(
+        default="0 2 * * *", description="Cron schedule of the nightly deployment (default 02:00)."
+    )
+    schedule_timezone: str | None = Field(
+        default=None,
+        description="IANA time zone of the schedule, e.g. Europe/Zurich; None: this machine's zone.",
+    )
 
     @field_validator("extracts", "warehouse", "out", "trials_dir")
     @classmethod

@@ -18,7 +18,8 @@ from pipelines.warehouse import ident, read_sql, scalar
 
 REFERENCE_DIR = SQL_DIR / "shared" / "data"
 STAGING_DIR = SQL_DIR / "staging"
-STAGING_ORDER = ("stg_patients", "stg_diagnoses", "stg_labs", "stg_medications")
+# stg_retired_loads first: every other staging table leaves out the files it lists.
+STAGING_ORDER = ("stg_retired_loads", "stg_patients", "stg_diagnoses", "stg_labs", "stg_medications")
 
 
 def load_reference_data(con: duckdb.DuckDBPyConnection, folder: Path = REFERENCE_DIR) -> list[str]:

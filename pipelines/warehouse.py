@@ -1,20 +1,26 @@
 """The DuckDB warehouse: open it, create its tables and macros, run SQL files.
 
-DuckDB takes an exclusive lock on the file for a writing process: a second scan on the
-same warehouse is refused with `WarehouseBusy` rather than waiting or corrupting it.
+DuckDB takes an exclusive lock on the file for a writing process, but only while a
+connection is open; a whole scan is kept apart from another by the run lock
+(`pipelines/runlock.py`). A second scan is refused with `WarehouseBusy` rather than
+waiting or corrupting it.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
+from pipelines import runlock
 from pipelines.errors import WarehouseBusy
 from pipelines.settings import SQL_DIR
+
+READER_WAIT_SECONDS = 30.0
 
 BOOTSTRAP_FILES = (
     SQL_DIR / "warehouse" / "tables.sql",
@@ -24,18 +30,30 @@ BOOTSTRAP_FILES = (
 
 
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (and create if needed) the warehouse; ':memory:' gives an in-memory one."""
+    """Open (and create if needed) the warehouse; ':memory:' gives an in-memory one.
+
+    A process holding the warehouse's run lock (a scan) is its only writer, so a DuckDB
+    lock conflict can then only come from a short reader (`cohortscan runs`, `explain`)
+    that opened the file between two tasks: the scan waits for it up to
+    READER_WAIT_SECONDS instead of failing.
+    """
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as err:
-        if "lock" in str(err).lower():
-            raise WarehouseBusy(
-                f"{path}: the warehouse is in use by another cohortscan process; "
-                "wait for it to finish or use another --warehouse"
-            ) from None
-        raise
+    wait = READER_WAIT_SECONDS if str(path) != ":memory:" and runlock.holds(Path(path)) else 0.0
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as err:
+            if "lock" not in str(err).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(
+                    f"{path}: the warehouse is in use by another cohortscan process; "
+                    "wait for it to finish or use another --warehouse"
+                ) from None
+            time.sleep(0.25)
     if not read_only:
         bootstrap(con)
     return con

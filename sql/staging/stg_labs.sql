@@ -1,5 +1,6 @@
 -- stg_labs: one row per distinct result, in the canonical unit of its measure.
--- Reads: raw_labs, ref_measures, ref_unit_conversions, ref_qualitative_terms.
+-- Reads: raw_labs, stg_retired_loads, ref_measures, ref_unit_conversions,
+-- ref_qualitative_terms.
 -- value is NULL when the unit is missing or unknown for the measure (unit_status says
 -- which): such a result is never compared with a threshold. '<5' is kept as comparator
 -- '<' and value 5. Natural key: patient_id, code_system, code, result_date, value,
@@ -10,6 +11,8 @@ with deduplicated as (
         norm_code_system(code_system) as system_norm,
         upper(trim(code)) as code_norm
     from raw_labs
+    -- rows of a file retired by a later full refresh are left out
+    where _load_id not in (select r.load_id from stg_retired_loads as r)
     qualify row_number() over (
         partition by
             patient_id, system_norm, code_norm, result_date,

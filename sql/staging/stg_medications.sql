@@ -1,6 +1,6 @@
 -- stg_medications: one row per distinct order or administration, with its ingredient.
--- Reads: raw_medications, ref_drug_ingredients, ref_ingredient_names, ref_frequencies,
--- ref_dose_units, ref_glucocorticoid_equivalence.
+-- Reads: raw_medications, stg_retired_loads, ref_drug_ingredients, ref_ingredient_names,
+-- ref_frequencies, ref_dose_units, ref_glucocorticoid_equivalence.
 -- The ingredient comes from the code (RxNorm or ATC value set); only when the code is
 -- not in the value set is the drug name searched for an ingredient name (whole words,
 -- so 'methylprednisolone' is not 'prednisolone'). daily_dose_mg = dose in mg x
@@ -12,6 +12,8 @@ with deduplicated as (
         norm_code_system(code_system) as system_norm,
         norm_code(code_system, code) as code_norm
     from raw_medications
+    -- rows of a file retired by a later full refresh are left out
+    where _load_id not in (select r.load_id from stg_retired_loads as r)
     qualify row_number() over (
         partition by
             patient_id, system_norm, code_norm, start_date, end_date,

@@ -1,5 +1,5 @@
 -- stg_patients: one row per patient (the latest delivered record wins).
--- Reads: raw_patients.
+-- Reads: raw_patients, stg_retired_loads.
 -- sex is normalised to F / M / U; birth_year is filled from birth_date when given, so
 -- age rules can fall back on the year alone where only the year is released.
 with ranked as (
@@ -9,6 +9,8 @@ with ranked as (
             partition by patient_id order by _load_id desc, _line desc
         ) as recency
     from raw_patients
+    -- rows of a file retired by a later full refresh are left out
+    where _load_id not in (select r.load_id from stg_retired_loads as r)
 ),
 
 final as (
