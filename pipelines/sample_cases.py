@@ -1,17 +1,20 @@
-"""Curated edge-case patients for the sample drop (trial cart_autoimmune).
+"""What the sample drops contain: curated edge-case patients and the random-patient catalog.
 
-Every case is the *baseline* patient (an adult woman with SLE who meets every computable
-criterion) with one thing changed, so that the changed record alone decides the criterion
-under test. Dates are relative to the as-of date: `day=-90` is 90 days before it. Windows
-are inclusive at the far edge (a 90-day window keeps `result_date >= as_of - 90 days`).
+The curated patients serve trial cart_autoimmune. Every case is the *baseline* patient
+(an adult woman with SLE who meets every computable criterion) with one thing changed, so
+that the changed record alone decides the criterion under test. Dates are relative to the
+as-of date: `day=-90` is 90 days before it. Windows are inclusive at the far edge (a
+90-day window keeps `result_date >= as_of - 90 days`).
 
 `build(as_of)` returns the rows of every file kind, one expected status per case and
-criterion (`expected.csv`) and the case list the README is written from. Only codes marked
-verified in the shared code reference are used.
+criterion (`expected.csv`) and the case list the README is written from. The catalog at
+the end (codes, units, value distributions, drugs) is what `pipelines.sample_data` draws
+random patients from. Only codes marked verified in the shared code reference are used.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -94,7 +97,7 @@ class Case:
     what: str
     expect: dict[str, tuple[str, str]] = field(default_factory=dict)
     sex: str = "F"
-    birth: tuple[int, int] = (41, -228)  # years before as-of, then days added
+    birth: tuple[int, int] | None = None  # years before as-of, then days; None: baseline
     birth_year_only: bool = False
     death_day: int | None = None
     dx: dict[str, tuple[Dx, ...]] = field(default_factory=dict)
@@ -102,6 +105,8 @@ class Case:
     meds: dict[str, tuple[Med, ...]] = field(default_factory=dict)
     omit: frozenset[str] = frozenset()
     empty: bool = False  # the patient has a patients row and nothing else
+    eligibility: str = ""  # the patient-level outcome the case is about, if any
+    note: str | None = None  # why the patients row must be quarantined
 
 
 def hb(num: str | None, unit: str = "g/L", day: int = -20, **kw: Any) -> Lab:
@@ -160,10 +165,16 @@ BASELINE_MEDS: dict[str, tuple[Med, ...]] = {
     "gc": (pred("5", start=-200),),
     "vax": (cvx("141", "influenza, split virus, trivalent, PF", -60),),
 }
+BASELINE_SUMMARY = """a woman aged 41 with SLE (M32.14) and hypertension (I10);
+Hb 118 g/L, platelets 210 x 10^9/L, eGFR 85, AST 25 (ULN 40), ALT 30 (ULN 45), bilirubin
+0.6 mg/dL (ULN 1.2), ECOG 1, SLEDAI-2K 10, a negative viral panel and urine hCG, all 20-25
+days old; LVEF 62 %, DLCO 72 % and FVC 85 % predicted, 40 days old; mycophenolate mofetil
+1 g BID for the last 300 days (open order), azathioprine 100 mg/day for 301 days (ended 400 days
+ago), prednisone 5 mg/day (open) and an inactivated influenza vaccine 60 days ago."""
 BASELINE_EXPECT: dict[str, tuple[str, str]] = {
-    "inc_age": ("met", "baseline: born 41 years before the as-of date"),
+    "inc_age": ("met", "baseline: 41 years old"),
     "inc_diagnosis": ("met", "baseline: SLE M32.14 on {D-1095}"),
-    "inc_refractory": ("met", "baseline: mycophenolate 300 days + azathioprine 301 days"),
+    "inc_refractory": ("met", "baseline: mycophenolate since {D-300}, azathioprine {D-700}..{D-400}"),
     "inc_disease_activity": ("met", "baseline: SLEDAI-2K 10 on {D-20} >= 8"),
     "inc_ecog": ("met", "baseline: ECOG 1 on {D-20}"),
     "inc_blood_counts": ("met", "baseline: Hb 118 g/L and platelets 210 on {D-20}"),
@@ -192,7 +203,7 @@ def _c(tests: str, what: str, status: str, why: str, **kw: Any) -> Case:
 # A table, one case per entry; kept compact by hand so that it reads as a list.
 # fmt: off
 CASES: tuple[Case, ...] = (
-    Case("baseline", "baseline patient, meets every computable criterion (eligible)"),
+    Case("baseline", "baseline patient, meets every computable criterion", eligibility="eligible"),
     # inc_age
     _c("inc_age", "18th birthday on the as-of date", MET, "born {Y-18}: 18 today", birth=(18, 0)),
     _c("inc_age", "turns 18 the day after as-of", NOT, "born {Y-18+1}: 17", birth=(18, 1)),
@@ -267,9 +278,10 @@ CASES: tuple[Case, ...] = (
     _c("inc_disease_activity", "AAV M31.31, BVAS 15, PR3 45 U/mL (ULN 20)", MET,
        "BVAS 15 and PR3-ANCA positive", dx={"disease": (Dx("M31.31", -700),)},
        labs={"score": (score("BVAS", "15"), Lab("6968-2", -20, "45", unit="U/mL", ref_high="20"))}),
-    _c("inc_disease_activity", "AAV M31.7, BVAS 15, MPO 3 U/mL (negative)", NOT,
+    _c("inc_disease_activity", "AAV M31.7, BVAS 15, MPO 3 and PR3 <2 U/mL (negative)", NOT,
        "ANCA negative", dx={"disease": (Dx("M31.7", -700),)},
-       labs={"score": (score("BVAS", "15"), Lab("6969-0", -20, "3", unit="U/mL", ref_high="20"))}),
+       labs={"score": (score("BVAS", "15"), Lab("6969-0", -20, "3", unit="U/mL", ref_high="20"),
+                       Lab("6968-2", -20, text="<2", unit="U/mL", ref_high="20"))}),
     _c("inc_disease_activity", "EGPA M30.1, BVAS 14, MPO 80 U/mL", NOT, "BVAS 14 < 15",
        dx={"disease": (Dx("M30.1", -700),)},
        labs={"score": (score("BVAS", "14"), Lab("6969-0", -20, "80", unit="U/mL", ref_high="20"))}),
@@ -465,10 +477,13 @@ CASES: tuple[Case, ...] = (
     _c("exc_malignancy", "carcinoma in situ of cervix D06.9", NOT, "protocol exception",
        dx={"other": (Dx("D06.9", -600),)}),
     # patient-level
-    Case("deceased", "death_date 10 days before as-of (ineligible: deceased)", death_day=-10),
-    Case("deceased", "death_date on the as-of date (ineligible: deceased)", death_day=0),
-    Case("deceased", "death_date after as-of (not deceased as of; eligible)", death_day=5),
-    Case("quarantine", "baseline plus rows that must be quarantined (statuses unchanged)",
+    Case("deceased", "death_date 10 days before as-of", death_day=-10,
+         eligibility="ineligible (deceased); criteria as baseline"),
+    Case("deceased", "death_date on the as-of date", death_day=0,
+         eligibility="ineligible (deceased); criteria as baseline"),
+    Case("deceased", "death_date 5 days after as-of (alive on the as-of date)", death_day=5,
+         eligibility="eligible; criteria as baseline"),
+    Case("quarantine", "baseline plus rows that must be quarantined", eligibility="as baseline",
          labs={"bad": (
              hb("5,2", "g/dL", day=-2, note="value_num '5,2' is not a number (decimal comma)"),
              hb(None, day=-1, note="neither value_num nor value_text"),
@@ -476,7 +491,8 @@ CASES: tuple[Case, ...] = (
              Lab("777-3", -50, unit="10*3/uL", note="neither value_num nor value_text"),
          )},
          dx={"bad": (Dx("A41.9", -3, "ICD11", note="code_system 'ICD11' is not allowed"),)}),
-    Case("quarantine", "patients row with sex 'X' and no other rows", sex="X", empty=True),
+    Case("quarantine", "patients row with sex 'X' and no other rows", sex="X", empty=True,
+         note="sex 'X' is not F, M or U", eligibility="not in the cohort"),
 )
 # fmt: on
 
@@ -512,12 +528,12 @@ def render(text: str, as_of: date) -> str:
     """Replace `{D-90}`, `{Y-18+1}` and `{YEAR-18}` with dates computed from as-of."""
 
     def one(match: re.Match[str]) -> str:
-        kind, years, days = match.group(1), int(match.group(2)), int(match.group(3) or 0)
-        if kind == "D":
-            return (as_of + timedelta(days=years)).isoformat()
-        if kind == "YEAR":
-            return str(as_of.year + years)
-        return (_years_before(as_of, -years) + timedelta(days=days)).isoformat()
+        unit, amount, extra_days = match.group(1), int(match.group(2)), int(match.group(3) or 0)
+        if unit == "D":  # days
+            return (as_of + timedelta(days=amount)).isoformat()
+        if unit == "YEAR":  # a calendar year number
+            return str(as_of.year + amount)
+        return (_years_before(as_of, -amount) + timedelta(days=extra_days)).isoformat()
 
     return re.sub(r"\{(D|Y|YEAR)([+-]\d+)([+-]\d+)?\}", one, text)
 
@@ -532,7 +548,8 @@ def build(as_of: date) -> CuratedDrop:
     for index, case in enumerate(CASES, start=1):
         pid = patient_id(index)
         drop.cases.append((pid, case))
-        born = _years_before(as_of, case.birth[0]) + timedelta(days=case.birth[1])
+        years, days = case.birth or (41, -30 - 2 * index)  # baseline: 41 years old
+        born = _years_before(as_of, years) + timedelta(days=days)
         drop.patients.append(
             {
                 "patient_id": pid,
@@ -541,6 +558,7 @@ def build(as_of: date) -> CuratedDrop:
                 "birth_year": str(born.year) if case.birth_year_only else None,
                 "site_id": SITES[(index - 1) % len(SITES)],
                 "death_date": None if case.death_day is None else _day(as_of, case.death_day),
+                "_note": case.note,
             }
         )
         if case.empty:
@@ -612,3 +630,239 @@ def _med_row(pid: str, med: Med, as_of: date) -> dict[str, Any]:
         "route": med.route,
         "_note": None,
     }
+
+
+# ------------------------------------------------------------------------------------
+# Catalog for the random patients: codes, units, value distributions and their shares.
+# Every code is in the shared code reference; I10 (hypertension) is the common filler.
+# The tables below are laid out by hand to read as tables.
+# fmt: off
+
+
+@dataclass(frozen=True)
+class LabTest:
+    """One lab code in one unit: its share of rows and how its results are drawn."""
+
+    code: str
+    unit: str | None
+    weight: float
+    mean: float = 0.0
+    sd: float = 0.0  # 0: no numeric results
+    decimals: int = 0
+    low: float = 0.0
+    high: float = 1e9
+    log: bool = False  # mean and sd are those of log(value)
+    ref_low: str | None = None
+    ref_high: str | None = None
+    texts: tuple[tuple[str, float], ...] = ()
+    text_share: float = 0.0  # share of rows reported as text instead of a number
+    system: str = "LOINC"
+
+    @property
+    def text_ids(self) -> list[int]:
+        return [LAB_TEXT_LIST.index(text) for text, _ in self.texts]
+
+    @property
+    def text_p(self) -> list[float]:
+        total = sum(p for _, p in self.texts)
+        return [p / total for _, p in self.texts]
+
+
+NEG = (("Negative", 0.8), ("Non-reactive", 0.17), ("Positive", 0.01), ("Reactive", 0.01),
+       ("Indeterminate", 0.01))
+SCORE_ = {"unit": None, "system": "SCORE"}
+ANCA = {"log": True, "sd": 1.3, "decimals": 0, "ref_high": "20", "texts": (("<2", 1.0),)}
+
+LABS: tuple[LabTest, ...] = (
+    LabTest("718-7", "g/L", 10, 128, 18, ref_low="120", ref_high="160"),
+    LabTest("718-7", "g/dL", 7, 12.8, 1.8, 1, ref_low="12", ref_high="16"),
+    LabTest("718-7", "g/dl", 2, 12.8, 1.8, 1),
+    LabTest("718-7", "gr/dl", 0.02, 12.8, 1.8, 1),  # a spelling no converter knows
+    LabTest("777-3", "10*3/uL", 6, 240, 70, ref_low="150", ref_high="400"),
+    LabTest("777-3", "10^9/L", 4, 240, 70, ref_low="150", ref_high="400"),
+    LabTest("26515-7", "K/uL", 3, 240, 70),
+    LabTest("98979-8", "mL/min/1.73m2", 5, 82, 22, high=130, texts=((">90", 1),), text_share=0.1),
+    LabTest("62238-1", "mL/min/1.73m2", 3, 82, 22, high=130, texts=((">60", 1),), text_share=0.1),
+    LabTest("33914-3", "mL/min/{1.73_m2}", 2, 80, 22, high=130),
+    LabTest("48643-1", "mL/min/1.73m2", 1, 80, 22, high=130),
+    LabTest("1920-8", "U/L", 5, math.log(24), 0.45, ref_high="40", log=True),
+    LabTest("1920-8", "U/L", 2, math.log(24), 0.45, log=True),
+    LabTest("1742-6", "U/L", 5, math.log(22), 0.55, ref_high="45", log=True),
+    LabTest("1742-6", "U/L", 2, math.log(22), 0.55, log=True),
+    LabTest("1975-2", "mg/dL", 4, math.log(0.6), 0.4, 1, ref_low="0.2", ref_high="1.2", log=True,
+            texts=(("<0.2", 1),), text_share=0.03),
+    LabTest("1975-2", "mg/dl", 0.5, math.log(0.6), 0.4, 1, ref_high="1.2", log=True),
+    LabTest("14631-6", "umol/L", 3, math.log(10), 0.4, ref_low="3", ref_high="21", log=True),
+    LabTest("10230-1", "%", 1.5, 60, 7, high=80),
+    LabTest("18043-0", "%", 1, 60, 7, high=80),
+    LabTest("98130-8", "%", 1, 76, 17, high=140),
+    LabTest("19872-1", "%", 1, 84, 15, high=140),
+    LabTest("19911-7", "mL/min/mmHg", 0.6, 22, 5, 1),  # absolute DLCO, not % predicted
+    LabTest("19870-5", "L", 0.6, 3.2, 0.8, 2, low=0.5),  # FVC volume, not % predicted
+    LabTest("89247-1", None, 1, 1, 0.8, high=4),  # ECOG
+    LabTest("89247-1", "{score}", 0.5, 1, 0.8, high=4),
+    LabTest("SLEDAI2K", weight=1, mean=6, sd=5, high=40, **SCORE_),
+    LabTest("ESSDAI", weight=0.6, mean=9, sd=7, high=60, **SCORE_),
+    LabTest("MRSS", weight=0.5, mean=16, sd=10, high=51, **SCORE_),
+    LabTest("BVAS", weight=0.5, mean=10, sd=7, high=60, **SCORE_),
+    LabTest("6968-2", "U/mL", 0.4, math.log(4), text_share=0.2, **ANCA),  # PR3-ANCA
+    LabTest("6969-0", "U/mL", 0.4, math.log(4), text_share=0.2, **ANCA),  # MPO-ANCA
+    LabTest("5196-1", None, 1, texts=NEG, text_share=1),  # HBsAg
+    LabTest("16933-4", None, 0.8, texts=(("Negative", 0.92), ("Positive", 0.06),
+            ("Indeterminate", 0.02)), text_share=1),
+    LabTest("42595-9", "IU/mL", 0.3, math.log(300), 2, ref_high="20", log=True,
+            texts=(("<20", 0.6), ("Not detected", 0.3)), text_share=0.9),
+    LabTest("13955-0", None, 0.8, texts=(("Non-reactive", 0.95), ("Negative", 0.03),
+            ("Reactive", 0.015), ("Indeterminate", 0.005)), text_share=1),
+    LabTest("11011-4", "IU/mL", 0.2, math.log(50000), 2, ref_high="15", log=True,
+            texts=(("Not detected", 0.7), ("<15", 0.25)), text_share=0.95),
+    LabTest("56888-1", None, 0.7, texts=(("Non-reactive", 0.97), ("Negative", 0.027),
+            ("Reactive", 0.003)), text_share=1),
+    LabTest("20507-0", None, 0.5, texts=(("Non-reactive", 0.97), ("Reactive", 0.02),
+            ("Negative", 0.01)), text_share=1),
+    LabTest("72493-0", "IU/mL", 0.4, math.log(900), 1.5, ref_high="35", log=True,
+            texts=(("Not detected", 0.75), ("<35", 0.15), ("Detected", 0.02)),
+            text_share=0.92),
+    LabTest("2106-3", None, 0.5, texts=(("Negative", 0.97), ("Positive", 0.03)), text_share=1),
+    LabTest("2118-8", None, 0.3, texts=(("Negative", 0.97), ("Positive", 0.02),
+            ("Indeterminate", 0.01)), text_share=1),
+)
+LAB_TEXT_LIST: list[str] = sorted({text for test in LABS for text, _ in test.texts})
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A kind of random patient: its share, diagnoses and whether it is autoimmune."""
+
+    name: str
+    share: float
+    female: float
+    autoimmune: bool
+    main: dict[str, float]  # the patient's own diagnosis, drawn once per patient
+    extra: dict[str, float]  # codes of the other diagnosis rows
+
+    @property
+    def codes(self) -> list[int]:
+        return [DX_CODES.index(code) for code in self.main]
+
+    @property
+    def code_p(self) -> list[float]:
+        return _shares(self.main)
+
+    @property
+    def extra_codes(self) -> list[int]:
+        return [DX_CODES.index(code) for code in self.extra]
+
+    @property
+    def extra_p(self) -> list[float]:
+        return _shares(self.extra)
+
+
+def _shares(weights: dict[str, float]) -> list[float]:
+    total = sum(weights.values())
+    return [w / total for w in weights.values()]
+
+
+BACKGROUND = {
+    "I10": 80, "J84.9": 2, "J84.10": 1, "Z94.0": 1, "Z94.7": 0.5, "Z94.81": 0.3, "Z94.84": 0.3,
+    "Z92.850": 0.2, "Z33.1": 1, "D89.810": 0.2, "C50.911": 1, "C44.311": 1, "C44.92": 0.8,
+    "D06.9": 0.5, "D05.10": 0.5, "A41.9": 2,
+}
+ILD = {"J84.10": 2, "J84.112": 1, "J84.89": 2, "J84.9": 3}
+PROFILES: tuple[Profile, ...] = (
+    Profile("none", 0.50, 0.5, False, {}, BACKGROUND),
+    Profile("sle", 0.14, 0.9, True, {"M32.14": 3, "M32.9": 4, "M32.10": 1, "M32.19": 1,
+                                     "M32.8": 1, "55464009": 2}, {}),
+    Profile("sjogren", 0.08, 0.9, True, {"M35.00": 4, "M35.01": 2, "M35.02": 1, "M35.09": 1,
+                                         "M35.0A": 1, "83901003": 1}, {}),
+    Profile("ssc", 0.06, 0.8, True, {"M34.0": 2, "M34.1": 1, "M34.81": 2, "M34.9": 3,
+                                     "89155008": 1}, ILD),
+    Profile("dm", 0.04, 0.7, True, {"M33.10": 2, "M33.11": 1, "M33.19": 1, "M33.90": 2,
+                                    "396230008": 1}, {}),
+    Profile("aav", 0.06, 0.5, True, {"M31.30": 1, "M31.31": 2, "M31.7": 2, "M30.1": 1,
+                                     "239928004": 1}, {}),
+    Profile("other_autoimmune", 0.12, 0.8, True, {"L93.0": 3, "M33.20": 2, "M32.0": 1,
+                                                  "31384009": 1}, {}),
+)
+DX_CODES: list[str] = sorted(
+    {code for p in PROFILES for code in (*p.main, *p.extra)}
+)
+DX_FORMATS = 5  # as given, no dot, lower case, lower case without dot, padded with spaces
+
+
+def dx_spellings(code: str) -> tuple[str, ...]:
+    """The ways a site writes a code; SNOMED codes only get the padded form."""
+    if code.isdigit():
+        return (code, code, code, code, f" {code} ")
+    bare = code.replace(".", "")
+    return (code, bare, code.lower(), bare.lower(), f" {code} ")
+
+
+@dataclass(frozen=True)
+class Drug:
+    """One medication or vaccine: codes, dose options (value, unit, name) and frequencies."""
+
+    code: str
+    atc: str | None
+    kind: str  # chronic, course (glucocorticoid courses) or once (infusions, vaccines)
+    route: str
+    doses: tuple[tuple[str | None, str | None, str], ...]
+    freqs: tuple[str, ...]
+    weight_ai: float
+    weight_other: float
+    system: str = "RXNORM"
+
+
+def _tabs(name: str, *doses: str, unit: str = "mg") -> tuple[tuple[str, str, str], ...]:
+    return tuple((dose, unit, name) for dose in doses)
+
+
+MEDS: tuple[Drug, ...] = (
+    Drug("68149", "L04AA06", "chronic", "oral",
+         (*_tabs("mycophenolate mofetil 500 MG Oral Tablet", "500", "1000"),
+          *_tabs("mycophenolate mofetil 500 MG Oral Tablet", "1", "1.5", unit="g")),
+         ("BID", "Q12H"), 8, 0.2),
+    Drug("1256", "L04AX01", "chronic", "oral",
+         _tabs("azathioprine 50 MG Oral Tablet", "50", "100", "150"), ("QD", "BID"), 6, 0.2),
+    Drug("6851", "L04AX03", "chronic", "oral",
+         _tabs("methotrexate 2.5 MG Oral Tablet", "10", "15", "20", "25"), ("QW",), 6, 0.5),
+    Drug("42316", "L04AD02", "chronic", "oral",
+         _tabs("tacrolimus 1 MG Oral Capsule", "2", "3", "4"), ("BID", "Q12H"), 3, 0.1),
+    Drug("3008", "L04AD01", "chronic", "oral",
+         _tabs("cyclosporine 100 MG Oral Capsule", "100", "150"), ("BID", "Q12H"), 2, 0.1),
+    Drug("3002", None, "once", "iv",
+         (*_tabs("cyclophosphamide 500 MG Injection", "500", "750"),
+          ("1", "g", "cyclophosphamide 1000 MG Injection"),
+          ("15", "mg/kg", "cyclophosphamide 1000 MG Injection")), ("ONCE", "Q2W", "Q4W"), 2, 0.05),
+    Drug("121191", None, "once", "iv",
+         _tabs("rituximab 10 MG/ML Injectable Solution", "1000", "375"), ("ONCE", "Q2W"), 2,
+         0.05),
+    Drug("5521", None, "chronic", "oral",
+         _tabs("hydroxychloroquine sulfate 200 MG Oral Tablet", "200", "400"), ("QD", "BID"),
+         8, 0.5),
+    Drug("8640", "H02AB07", "course", "oral",
+         (*_tabs("prednisone 5 MG Oral Tablet", "5", "10", "15"),
+          *_tabs("prednisone 20 MG Oral Tablet", "20", "40", "60"),
+          *_tabs("prednisone 1 MG Oral Tablet", "2.5")), ("QD", "QD", "BID", "QOD", "PRN"), 10, 2),
+    Drug("8638", "H02AB06", "course", "oral",
+         _tabs("prednisolone 5 MG Oral Tablet", "5", "15", "30"), ("QD", "Q24H"), 3, 0.5),
+    Drug("6902", "H02AB04", "course", "oral",
+         _tabs("methylprednisolone 4 MG Oral Tablet", "4", "8", "16", "32"), ("QD", "BID"), 3, 0.3),
+    Drug("6902", "H02AB04", "once", "iv",
+         (("500", "mg", "methylprednisolone 500 MG Injection"),
+          ("1", "g", "methylprednisolone 1000 MG Injection")), ("ONCE", "Q24H"), 1, 0.05),
+    Drug("3264", "H02AB02", "course", "oral",
+         (*_tabs("dexamethasone 4 MG Oral Tablet", "4", "8"),
+          *_tabs("dexamethasone 0.75 MG Oral Tablet", "0.75")), ("QD", "BID"), 0.5, 0.5),
+    Drug("5492", None, "course", "oral",
+         _tabs("hydrocortisone 10 MG Oral Tablet", "10", "20"), ("BID", "TID", "Q8H"), 0.5, 0.3),
+    Drug("141", None, "once", "im", (("0.5", "mL", "influenza, split virus, trivalent, PF"),),
+         ("ONCE",), 4, 4, "CVX"),
+    Drug("187", None, "once", "im", (("0.5", "mL", "zoster recombinant"),), ("ONCE",), 1, 1, "CVX"),
+    Drug("03", None, "once", "sc", (("0.5", "mL", "MMR"),), ("ONCE",), 0.1, 0.1, "CVX"),
+    Drug("21", None, "once", "sc", (("0.5", "mL", "varicella"),), ("ONCE",), 0.1, 0.1, "CVX"),
+    Drug("121", None, "once", "sc", (("0.65", "mL", "zoster live"),), ("ONCE",), 0.05, 0.05,
+         "CVX"),
+    Drug("19", None, "once", "im", ((None, None, "BCG"),), ("ONCE",), 0.03, 0.03, "CVX"),
+)
+# fmt: on
