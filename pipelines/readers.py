@@ -329,17 +329,26 @@ def _gzip_problem(path: Path) -> str | None:
 
 
 def _line_ending_problem(path: Path) -> str | None:
-    """A file that ends some lines with CRLF and others with LF alone, in words."""
-    crlf = lone_lf = False
+    """Line endings the reader cannot follow, in words: CRLF on some lines and LF alone on
+    others, or a carriage return alone (outside quotes, where it ends a line)."""
+    crlf = lone_lf = lone_cr = False
     previous = b""
     try:
         for block in _bytes(path):
             chunk = previous + block
+            single = chunk.replace(b"\r\n", b"")
             crlf = crlf or b"\r\n" in chunk
-            lone_lf = lone_lf or chunk.replace(b"\r\n", b"").find(b"\n") >= 0
+            lone_lf = lone_lf or b"\n" in single
+            # a CR at the very end of a block may be followed by the next block's LF
+            lone_cr = lone_cr or b"\r" in single[:-1]
             previous = block[-1:]
-            if crlf and lone_lf:
-                return "mixes CRLF and LF line endings (expected one kind throughout); re-export the file"
     except (EOFError, gzip.BadGzipFile, zlib.error, OSError):
         return None
+    if lone_cr:
+        return (
+            "has a carriage return (CR) that is not part of a CRLF line ending (expected CRLF "
+            "or LF line endings, and CR inside a value only between quotes); re-export the file"
+        )
+    if crlf and lone_lf:
+        return "mixes CRLF and LF line endings (expected one kind throughout); re-export the file"
     return None
