@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: scan test lint format bench clean
+.PHONY: scan test lint format bench clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,9 +18,13 @@ scan: $(STAMP)
 	$(BIN)/cohortscan scan
 
 ## Style checks (ruff, ruff-format, sqlfluff) then the whole test suite.
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(MAKE) lint
 	$(BIN)/python -m pytest
+
+## Debian's chromium for the feasibility.html browser test (once; no-op when present).
+chromium:
+	sh scripts/ensure_chromium.sh
 
 lint: $(STAMP)
 	$(BIN)/pre-commit run --all-files --show-diff-on-failure

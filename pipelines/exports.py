@@ -3,7 +3,10 @@
 Every file of a run is first written into a hidden sibling folder; the folder is then
 renamed into place, so a reader sees either the previous complete folder or the new
 complete one, never half a file. Tables stream from DuckDB with COPY: nothing is pulled
-into pandas.
+into pandas. A run's folder holds candidates, criteria, changes.csv (against the previous
+successful run, from the trial's `cohort_changes` view), feasibility.json/.html (small
+counts suppressed, see pipelines/feasibility.py) and run.json. Files written later beside
+a run (what-ifs) go through `write_text`/`write_json`: a temporary file, then a rename.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 import duckdb
 
+from pipelines import feasibility
 from pipelines.trials import Trial
 from pipelines.warehouse import ident
 
@@ -68,11 +72,56 @@ def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
+def write_text(path: Path, text: str) -> None:
+    """Write a text file through a temporary file and an atomic rename."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_json(path: Path, payload: dict[str, Any]) -> None:
     """Write JSON through a temporary file and an atomic rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_text(path, json.dumps(payload, indent=2, default=str) + "\n")
+
+
+def changes_query(trial: Trial) -> str:
+    """SELECT of changes.csv: patients whose candidacy changed since the previous run."""
+    return (
+        "select patient_id, site_id, change, previous_status, status, changed_criteria, "
+        f"previous_run_id from {ident(trial.id)}.cohort_changes"
+    )
+
+
+def record_statuses(con: duckdb.DuckDBPyConnection, trial: Trial, run_id: str) -> int:
+    """Store every patient's status and criteria statuses of this run (for changes.csv).
+
+    Idempotent for a run (a retried export replaces its rows); a run's rows are read as
+    "previous" only once the run is recorded as succeeded in `runs`.
+    """
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            "delete from patient_status_history where run_id = ? and trial_id = ?", [run_id, trial.id]
+        )
+        con.execute(
+            "insert into patient_status_history "
+            "(run_id, trial_id, as_of, patient_id, site_id, status, criteria) "
+            f"select ?, trial_id, as_of, patient_id, site_id, status, criteria "
+            f"from {ident(trial.id)}.cohort_patient_status",
+            [run_id],
+        )
+        count = con.execute(
+            "select count(*) from patient_status_history where run_id = ? and trial_id = ?",
+            [run_id, trial.id],
+        ).fetchone()[0]
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return count
 
 
 class RunFolder:
@@ -120,12 +169,41 @@ def write_trial_exports(
     as_of: str,
     run_id: str,
     run_info: dict[str, Any],
+    min_cell_count: int | None = None,
+    data_docs: Path | None = None,
 ) -> Path:
-    """Write candidates, criteria and run.json for one trial; return the final folder."""
+    """Write one trial's exports (see module docstring); return the final folder.
+
+    `data_docs`, when given, is the run's Great Expectations Data Docs site, copied in
+    as `data_docs/` (pipelines/quality.py).
+
+    Also records this run's per-patient statuses, read by the next run's changes.csv.
+    `min_cell_count` defaults to the setting (COHORTSCAN_MIN_CELL_COUNT, else 11).
+    """
+    if min_cell_count is None:
+        min_cell_count = _min_cell_count_setting()
     with RunFolder(out, trial.id, as_of, run_id) as folder:
         query, params = candidates_query(trial)
         for suffix in (".csv", ".parquet"):
             copy_to(con, query, params, folder.path(f"candidates{suffix}"))
             copy_to(con, criteria_query(trial), [], folder.path(f"criteria{suffix}"))
+        copy_to(con, changes_query(trial), [], folder.path("changes.csv"))
+        feasibility.write_feasibility(
+            con,
+            trial,
+            run_info,
+            folder.path("feasibility.json"),
+            folder.path("feasibility.html"),
+            min_cell_count,
+        )
+        if data_docs is not None:
+            shutil.copytree(data_docs, folder.path("data_docs"))
         write_json(folder.path("run.json"), run_info)
+        record_statuses(con, trial, run_id)
         return folder.commit()
+
+
+def _min_cell_count_setting() -> int:
+    from pipelines.settings import Settings
+
+    return Settings().min_cell_count

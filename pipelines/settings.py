@@ -40,6 +40,12 @@ class Settings(BaseSettings):
         default=False,
         description="Declare the drop a full refresh: facts absent from it are retired.",
     )
+    min_cell_count: int = Field(
+        default=11,
+        ge=1,
+        description="Small-count suppression in feasibility reports: a count from 1 to "
+        "min_cell_count - 1 is shown as '<min_cell_count' (e.g. '<11').",
+    )
     lock_wait_seconds: float = Field(
         default=0.0,
         ge=0,
