@@ -1,0 +1,115 @@
+"""The scan flow end to end on data/sample/, under Prefect's test harness."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from pipelines.flows import scan_flow
+from pipelines.settings import PROJECT_ROOT, SQL_DIR
+from pipelines.trials import load_trial
+
+SAMPLE = PROJECT_ROOT / "data" / "sample"
+AS_OF = date(2026, 11, 26)
+FIXED = ["rank", "patient_id", "site_id", "status", "score", "diseases", "unmet_or_unknown"]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory) -> dict:
+    """One scan of the sample, then a second scan of the same drop."""
+    root = tmp_path_factory.mktemp("scan")
+    args = dict(
+        extracts=SAMPLE,
+        warehouse=root / "wh.duckdb",
+        out=root / "exports",
+        trials_dir=SQL_DIR / "trials",
+        trial_ids=["cart_autoimmune"],
+        as_of=AS_OF,
+    )
+    first = scan_flow(**args)
+    folder = Path(first["folders"]["cart_autoimmune"])
+    snapshot = {name: (folder / name).read_bytes() for name in ("candidates.csv", "criteria.csv")}
+    first_run_json = json.loads((folder / "run.json").read_text())
+    second = scan_flow(**args)
+    return {
+        "first": first,
+        "second": second,
+        "folder": folder,
+        "snapshot": snapshot,
+        "first_run_json": first_run_json,
+    }
+
+
+def _rows(path: Path) -> list[dict]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_scan_writes_the_stable_exports(scanned):
+    folder = scanned["folder"]
+    assert folder == folder.parent.parent / "cart_autoimmune" / AS_OF.isoformat()
+    for name in ("candidates.csv", "candidates.parquet", "criteria.csv", "criteria.parquet", "run.json"):
+        assert (folder / name).is_file(), name
+
+
+def test_candidates_start_with_the_fixed_columns_then_one_per_criterion(scanned):
+    trial = load_trial(SQL_DIR / "trials", "cart_autoimmune")
+    with (scanned["folder"] / "candidates.csv").open(encoding="utf-8") as handle:
+        header = handle.readline().strip().split(",")
+    assert header == FIXED + [c.id for c in trial.criteria]
+
+
+def test_candidates_are_ranked_eligible_before_potential(scanned):
+    rows = _rows(scanned["folder"] / "candidates.csv")
+    assert rows, "the sample must yield candidates"
+    assert [int(r["rank"]) for r in rows] == list(range(1, len(rows) + 1))
+    statuses = [r["status"] for r in rows]
+    assert statuses == sorted(statuses, key=lambda s: s != "eligible")
+    assert all(0 <= float(r["score"]) <= 1 for r in rows)
+
+
+def test_criteria_export_has_every_patient_times_every_criterion(scanned):
+    trial = load_trial(SQL_DIR / "trials", "cart_autoimmune")
+    rows = _rows(scanned["folder"] / "criteria.csv")
+    patients = {r["patient_id"] for r in rows}
+    assert len(rows) == len(patients) * len(trial.criteria)
+    assert {r["status"] for r in rows} <= {"met", "not_met", "unknown", "manual"}
+
+
+def test_run_json_rows_read_equal_loaded_plus_quarantined_per_file(scanned):
+    info = scanned["first_run_json"]
+    assert info["as_of"] == AS_OF.isoformat()
+    assert info["inputs"], "run.json lists the input files"
+    for item in info["inputs"]:
+        assert item["rows_read"] == item["rows_loaded"] + item["rows_quarantined"], item["file_name"]
+        assert len(item["sha256"]) == 64
+    assert info["totals"]["rows_quarantined"] > 0, "the sample carries rows to quarantine"
+
+
+def test_second_scan_of_the_same_drop_loads_nothing_and_gives_the_same_outputs(scanned):
+    assert {f["status"] for f in scanned["second"]["files"]} <= {"skipped", "ignored"}
+    second_info = json.loads((scanned["folder"] / "run.json").read_text())
+    assert second_info["totals"]["rows_loaded"] == 0
+    for name, content in scanned["snapshot"].items():
+        assert (scanned["folder"] / name).read_bytes() == content, name
+
+
+def test_curated_sample_patients_get_the_status_the_generator_documents(scanned):
+    expected = _rows(SAMPLE / "expected" / "statuses.csv")
+    actual = {(r["patient_id"], r["criterion_id"]): r for r in _rows(scanned["folder"] / "criteria.csv")}
+    implemented = {c for _, c in actual}
+    mismatches = [
+        f"{e['patient_id']} {e['criterion_id']}: expected {e['expected_status']} ({e['why']}), "
+        f"got {actual[(e['patient_id'], e['criterion_id'])]['status']}: "
+        f"{actual[(e['patient_id'], e['criterion_id'])]['evidence']}"
+        for e in expected
+        if e["criterion_id"] in implemented
+        and actual[(e["patient_id"], e["criterion_id"])]["status"] != e["expected_status"]
+    ]
+    assert not mismatches, "\n".join(mismatches)
