@@ -14,7 +14,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from pipelines.errors import CohortscanError
+from pipelines.errors import CohortscanError, ParameterError
 from pipelines.settings import PROJECT_ROOT, Settings
 
 
@@ -64,6 +64,22 @@ def build_parser() -> argparse.ArgumentParser:
     common(explain)
     explain.add_argument("--trial", dest="trials", action="append", help="trial id (default: every trial)")
     explain.add_argument("--as-of", type=_date, help="screening date (default: the last scan's)")
+
+    whatif = sub.add_parser(
+        "whatif", help="re-evaluate a trial with changed parameters (no re-ingest): the funnel delta"
+    )
+    whatif.add_argument(
+        "--set",
+        dest="assignments",
+        action="append",
+        required=True,
+        metavar="CRITERION.PARAM=VALUE",
+        help="a parameter and its what-if value, e.g. inc_renal.egfr_min=15 (repeatable)",
+    )
+    whatif.add_argument("--trial", dest="trials", action="append", help="trial id (default: the only trial)")
+    whatif.add_argument("--as-of", type=_date, help="screening date (default: the last evaluation's)")
+    whatif.add_argument("--name", help="names whatif-<name>.json/.html (default: from the --set values)")
+    common(whatif, out=True)
 
     sub.add_parser("trials", help="the trials found under sql/trials/")
 
@@ -188,6 +204,29 @@ def cmd_serve(settings: Settings) -> int:
     return 0
 
 
+def cmd_whatif(settings: Settings, assignments: list[str], as_of_given: bool, name: str | None) -> int:
+    """Re-evaluate one trial with `--set` values; print the delta, write it beside the run."""
+    from pipelines.runlock import run_lock
+    from pipelines.trials import discover_trials
+    from pipelines.whatif import format_result, run_whatif
+
+    trial_ids = settings.trials or discover_trials(settings.trials_dir)
+    if len(trial_ids) != 1:
+        raise ParameterError(f"whatif takes one --trial (trials: {', '.join(trial_ids) or 'none'})")
+    with run_lock(settings.warehouse, "cohortscan whatif", settings.lock_wait_seconds):
+        result = run_whatif(
+            settings.warehouse,
+            settings.trials_dir,
+            settings.out,
+            trial_ids[0],
+            assignments,
+            settings.as_of if as_of_given else None,
+            name,
+        )
+    print(format_result(result))
+    return 0
+
+
 def cmd_explain(settings: Settings, patient_id: str, as_of_given: bool) -> int:
     from pipelines.explain import explain_patient
 
@@ -220,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_trials(settings)
         if args.command == "runs":
             return cmd_runs(settings, args.limit)
+        if args.command == "whatif":
+            return cmd_whatif(settings, args.assignments, args.as_of is not None, args.name)
         if args.command == "explain":
             return cmd_explain(settings, args.patient_id, args.as_of is not None)
         if args.command == "validate":
