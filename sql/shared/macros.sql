@@ -34,12 +34,18 @@ create or replace macro norm_code_system(v) as (
 
 -- Codes: ICD codes lose dots, case and spaces ('m32.14 ' = 'M3214'); CVX codes are two
 -- digits at least ('3' = '03' = '003'); other systems lose surrounding spaces and case.
+-- lpad truncates a longer text to the given length, so CVX '121' is padded to its own
+-- length, never cut to '12'.
 create or replace macro norm_code(code_system, code) as (
     case
         when norm_code_system(code_system) in ('ICD10CM', 'ICD9CM', 'ICD10')
             then upper(regexp_replace(code, '[\s.]', '', 'g'))
         when norm_code_system(code_system) = 'CVX'
-            then lpad(coalesce(nullif(ltrim(trim(code), '0'), ''), '0'), 2, '0')
+            then lpad(
+                coalesce(nullif(ltrim(trim(code), '0'), ''), '0'),
+                cast(greatest(2, length(coalesce(nullif(ltrim(trim(code), '0'), ''), '0'))) as integer),
+                '0'
+            )
         else upper(trim(code))
     end
 );

@@ -1,0 +1,49 @@
+-- crit_exc_active_infection: one row per patient; exclusion exc_active_infection
+-- (met = excluded).
+-- Reads: stg_patients, stg_diagnoses, valuesets (serious_infections), params.
+-- A serious infection diagnosis (value set: sepsis codes) dated within window_days
+-- before the as-of date (inclusive) excludes; an event-based exclusion, so no record
+-- means not_met. Whether the infection "requires systemic treatment" is not in the
+-- extracts: the evidence asks the reviewer to confirm.
+with limits as (
+    select param('exc_active_infection', 'window_days') as window_days
+),
+
+-- window: diagnosis_date in [as_of - window_days, as_of]
+infections as (
+    select
+        d.patient_id,
+        max(d.diagnosis_date) as last_date,
+        arg_max(d.code_system || ' ' || d.code_as_reported, d.diagnosis_date) as code,
+        arg_max(v.category, d.diagnosis_date) as kind
+    from stg_diagnoses as d
+    cross join limits as l
+    inner join vs('serious_infections') as v
+        on
+            d.code_system = v.code_system
+            and (d.code = v.code or (v.match = 'prefix' and starts_with(d.code, v.code)))
+    where
+        d.diagnosis_date <= as_of()
+        and d.diagnosis_date >= as_of() - cast(l.window_days as integer)
+    group by d.patient_id
+),
+
+final as (
+    select
+        p.patient_id,
+        'exc_active_infection' as criterion_id,
+        if(i.patient_id is not null, 'met', 'not_met') as status,
+        coalesce(
+            'serious infection ' || i.code || ' (' || i.kind || ') on '
+            || strftime(i.last_date, '%Y-%m-%d')
+            || '; systemic treatment is not in the extracts: reviewer confirms',
+            'no serious infection recorded within ' || cast(l.window_days as integer)
+            || ' days before ' || strftime(as_of(), '%Y-%m-%d')
+        ) as evidence,
+        i.last_date as evidence_date
+    from stg_patients as p
+    cross join limits as l
+    left join infections as i on p.patient_id = i.patient_id
+)
+
+select * from final
