@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--limit", type=int, default=20)
 
     validate = sub.add_parser("validate", help="ingest and validate only")
-    common(validate, extracts=True)
+    common(validate, extracts=True, out=True)
+    validate.add_argument("--as-of", type=_date, help="date checks compare with (default: today)")
 
     serve = sub.add_parser(
         "serve", help="serve the nightly scan deployment with Prefect (runs until stopped)"
@@ -157,6 +158,8 @@ def _format_summary(summary: dict, seconds: float) -> str:
         f"{sum(f['rows_read'] for f in files)} read, {sum(f['rows_loaded'] for f in files)} loaded, "
         f"{sum(f['rows_quarantined'] for f in files)} quarantined"
     )
+    if summary.get("validation"):
+        lines.append(_format_validation(summary["validation"]))
     for trial_id, result in summary["trials"].items():
         lines.append("")
         lines.append(f"{trial_id}: " + ", ".join(f"{v} {k}" for k, v in sorted(result["statuses"].items())))
@@ -234,6 +237,16 @@ def cmd_explain(settings: Settings, patient_id: str, as_of_given: bool) -> int:
     return 0
 
 
+def _format_validation(validation: dict) -> str:
+    """`data quality: warnings (2 of 61 checks failed) ...`, one indented line per failure."""
+    failed = [c for c in validation["checks"] if c["status"] == "failed"]
+    lines = [
+        f"data quality: {validation['status']} ({len(failed)} of {validation['checks_run']} checks failed)"
+    ]
+    lines += [f"  {c['severity']:<8}{c['table']}.{c['check']}: {c['detail']}" for c in failed]
+    return "\n".join(lines)
+
+
 def cmd_validate(settings: Settings) -> int:
     from pipelines.runlock import run_lock
 
@@ -241,10 +254,13 @@ def cmd_validate(settings: Settings) -> int:
         _quiet_prefect()
         from pipelines.flows import validate_flow
 
-        files = validate_flow(settings.extracts, settings.warehouse)
+        result = validate_flow(settings.extracts, settings.warehouse, settings.out, settings.as_of)
+    files = result["files"]
     read = sum(f["rows_read"] for f in files)
     quarantined = sum(f["rows_quarantined"] for f in files)
     print(f"{len(files)} file(s): {read} rows read, {quarantined} quarantined")
+    print(_format_validation(result["validation"]))
+    print(f"data docs: {result['folder']}/data_docs/index.html")
     return 0
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE as NO_CACHE
 
-from pipelines import evaluate, exports, ingest, runs, staging, trials
+from pipelines import evaluate, exports, ingest, quality, runs, staging, trials
 from pipelines.errors import DropRefused
 from pipelines.runlock import run_lock
 from pipelines.settings import Settings
@@ -52,6 +52,42 @@ def build_staging(warehouse: Path) -> dict[str, int]:
 
 
 @task(cache_policy=NO_CACHE)
+def validate_tables(
+    warehouse: Path, stage: str, as_of: date, run_id: str, work_dir: Path, batch_rows: int
+) -> list[dict[str, Any]]:
+    """Run the data-quality suites of one stage and record them in dq_results."""
+    started = time.monotonic()
+    with open_warehouse(warehouse) as con:
+        results = quality.run_suites(con, stage, as_of, run_id, work_dir, batch_rows=batch_rows)
+        quality.record_results(con, run_id, results)
+    failed = [r for r in results if r["status"] == "failed"]
+    errors = sum(r["severity"] == "error" for r in failed)
+    seconds = round(time.monotonic() - started, 3)
+    _say(
+        f"validation {stage}: {len(results)} checks, {errors} error(s), {len(failed) - errors} "
+        f"warning(s)"
+        + "".join(f"; {r['table']}.{r['check']} {r['unexpected_count']}" for r in failed)
+        + f" ({seconds:.1f} s)",
+        event="validation",
+        stage=stage,
+        checks=len(results),
+        errors=errors,
+        warnings=len(failed) - errors,
+        seconds=seconds,
+    )
+    return results
+
+
+@task(cache_policy=NO_CACHE)
+def gate_validation(
+    results: list[dict[str, Any]], evidence: Path, work_dir: Path, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """Stop the run on a failed `error` check (evidence kept aside); else the outcome."""
+    quality.gate(results, evidence, work_dir, payload)
+    return quality.outcome(results, "data_docs/index.html")
+
+
+@task(cache_policy=NO_CACHE)
 def evaluate_trial(warehouse: Path, trials_dir: Path, trial_id: str, as_of: date) -> dict[str, Any]:
     """Evaluate one trial's criteria, eligibility and funnel."""
     trial = trials.load_trial(trials_dir, trial_id)
@@ -70,11 +106,14 @@ def export_trial(
     as_of: date,
     run_id: str,
     info: dict,
+    data_docs: Path | None = None,
 ) -> str:
     """Write one trial's exports atomically (I/O: retried)."""
     trial = trials.load_trial(trials_dir, trial_id)
     with open_warehouse(warehouse) as con:
-        folder = exports.write_trial_exports(con, trial, out, as_of.isoformat(), run_id, info)
+        folder = exports.write_trial_exports(
+            con, trial, out, as_of.isoformat(), run_id, info, data_docs=data_docs
+        )
     return str(folder)
 
 
@@ -103,22 +142,59 @@ def ingest_flow(extracts: Path, warehouse: Path, run_id: str) -> list[dict[str, 
     if refused:
         first = refused[0]
         more = f" (and {len(refused) - 1} more refused file(s))" if len(refused) > 1 else ""
-        raise DropRefused(f"{first['file_name']}: {first['message']}{more}")
+        raise DropRefused(ingest.refusal(first) + more)
     return files
 
 
-@flow(name="evaluate")
-def evaluate_flow(warehouse: Path, trials_dir: Path, trial_ids: list[str], as_of: date) -> dict[str, Any]:
-    """Stage the data once, then evaluate every trial on it."""
+@flow(name="quality")
+def quality_flow(
+    warehouse: Path, as_of: date, run_id: str, work_dir: Path, batch_rows: int
+) -> dict[str, Any]:
+    """Data-quality gate around staging: validate raw_*, stage, validate stg_*.
+
+    Every check runs even when an earlier one failed, so one run shows every fault; the
+    caller stops the run (`gate_validation`) before any criterion is evaluated.
+    """
+    started = time.monotonic()
+    checks = validate_tables(warehouse, "raw", as_of, run_id, work_dir, batch_rows)
+    counts = _stage(warehouse)
+    staged = time.monotonic()
+    checks += validate_tables(warehouse, "staging", as_of, run_id, work_dir, batch_rows)
+    return {
+        "checks": checks,
+        "staging_counts": counts,
+        "timings": {
+            "validate": round(time.monotonic() - staged, 3),
+            "stage": round(staged - started, 3),
+        },
+    }
+
+
+def _stage(warehouse: Path) -> dict[str, int]:
     started = time.monotonic()
     counts = build_staging(warehouse)
-    staged = time.monotonic()
+    seconds = time.monotonic() - started
     _say(
-        "staging: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" ({staged - started:.1f} s)",
+        "staging: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" ({seconds:.1f} s)",
         event="staging",
         rows=counts,
-        seconds=round(staged - started, 3),
+        seconds=round(seconds, 3),
     )
+    return counts
+
+
+@flow(name="evaluate")
+def evaluate_flow(
+    warehouse: Path,
+    trials_dir: Path,
+    trial_ids: list[str],
+    as_of: date,
+    staging_counts: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """Stage the data once (unless the quality gate just did), then evaluate every trial."""
+    started = time.monotonic()
+    counts = staging_counts if staging_counts is not None else _stage(warehouse)
+    staged = time.monotonic()
     results = {t: evaluate_trial(warehouse, trials_dir, t, as_of) for t in trial_ids}
     for trial_id, result in results.items():
         _say(
@@ -131,7 +207,7 @@ def evaluate_flow(warehouse: Path, trials_dir: Path, trial_ids: list[str], as_of
         "staging_counts": counts,
         "trials": results,
         "timings": {
-            "stage": round(staged - started, 3),
+            **({} if staging_counts is not None else {"stage": round(staged - started, 3)}),
             "criteria": round(time.monotonic() - staged, 3),
         },
     }
@@ -139,12 +215,18 @@ def evaluate_flow(warehouse: Path, trials_dir: Path, trial_ids: list[str], as_of
 
 @flow(name="export")
 def export_flow(
-    warehouse: Path, trials_dir: Path, out: Path, as_of: date, run_id: str, infos: dict[str, dict]
+    warehouse: Path,
+    trials_dir: Path,
+    out: Path,
+    as_of: date,
+    run_id: str,
+    infos: dict[str, dict],
+    data_docs: Path | None = None,
 ) -> dict[str, str]:
-    """Write every trial's exports."""
+    """Write every trial's exports (with the run's Data Docs, when given)."""
     exports.clean_partials(out)
     return {
-        trial_id: export_trial(warehouse, trials_dir, trial_id, out, as_of, run_id, info)
+        trial_id: export_trial(warehouse, trials_dir, trial_id, out, as_of, run_id, info, data_docs)
         for trial_id, info in infos.items()
     }
 
@@ -195,6 +277,7 @@ def _scan(s: Settings, trial_ids: list[str], run_id: str) -> dict[str, Any]:
     _say(f"run {run_id}: as-of {s.as_of}, trials {', '.join(trial_ids)}{refresh}", event="run_started")
     files = evaluated = validation = None
     timings: dict[str, float] = {}
+    work_dir = quality.work_dir_for(s.out, run_id)
     try:
         t0 = time.monotonic()
         files = ingest_flow(s.extracts, s.warehouse, run_id)
@@ -202,12 +285,17 @@ def _scan(s: Settings, trial_ids: list[str], run_id: str) -> dict[str, Any]:
             with open_warehouse(s.warehouse) as con:
                 runs.declare_full_refresh(con, run_id)
         t1 = time.monotonic()
-        # Data-quality gate (Great Expectations suites in expectations/) plugs in here,
-        # between ingest and evaluation; until it exists run.json says "not_configured".
-        validation = {"status": "not_configured", "checks": []}
-        evaluated = evaluate_flow(s.warehouse, s.trials_dir, trial_ids, s.as_of)
+        checked = quality_flow(s.warehouse, s.as_of, run_id, work_dir, s.dq_batch_rows)
+        validation = quality.outcome(checked["checks"], "data_docs/index.html")
+        evidence = s.out / quality.FAILED_DIR / run_id
+        validation = gate_validation(
+            checked["checks"], evidence, work_dir, _evidence_payload(s, run_id, started_at, files, checked)
+        )
+        evaluated = evaluate_flow(
+            s.warehouse, s.trials_dir, trial_ids, s.as_of, staging_counts=checked["staging_counts"]
+        )
         t2 = time.monotonic()
-        timings = {"ingest": round(t1 - t0, 3), **evaluated["timings"]}
+        timings = {"ingest": round(t1 - t0, 3), **checked["timings"], **evaluated["timings"]}
         infos = {
             trial_id: runs.run_info(
                 run_id=run_id,
@@ -224,9 +312,13 @@ def _scan(s: Settings, trial_ids: list[str], run_id: str) -> dict[str, Any]:
             )
             for trial_id, result in evaluated["trials"].items()
         }
-        folders = export_flow(s.warehouse, s.trials_dir, s.out, s.as_of, run_id, infos)
+        folders = export_flow(
+            s.warehouse, s.trials_dir, s.out, s.as_of, run_id, infos, work_dir / "data_docs"
+        )
         timings["export"] = round(time.monotonic() - t2, 3)
+        quality.discard_work(work_dir)
     except Exception as err:
+        quality.discard_work(work_dir)
         summary = runs.run_summary(
             full_refresh=s.full_refresh,
             files=files,
@@ -259,15 +351,53 @@ def _scan(s: Settings, trial_ids: list[str], run_id: str) -> dict[str, Any]:
         "as_of": s.as_of.isoformat(),
         "folders": folders,
         "files": files,
+        "validation": validation,
         "trials": evaluated["trials"],
         "timings": timings,
     }
 
 
+def _evidence_payload(
+    s: Settings, run_id: str, started_at: datetime, files: list[dict], checked: dict[str, Any]
+) -> dict[str, Any]:
+    """run.json of a run that ends at the quality gate (no trial evaluated)."""
+    return {
+        "run_id": run_id,
+        "as_of": s.as_of.isoformat(),
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "finished_at": datetime.now().isoformat(timespec="seconds"),
+        "extracts": str(s.extracts),
+        "inputs": files,
+        "staging_rows": checked["staging_counts"],
+    }
+
+
 @flow(name="validate")
-def validate_flow(extracts: Path, warehouse: Path) -> list[dict[str, Any]]:
-    """Ingest a drop and run the data-quality checks, without evaluating any trial."""
+def validate_flow(
+    extracts: Path | None = None,
+    warehouse: Path | None = None,
+    out: Path | None = None,
+    as_of: date | None = None,
+) -> dict[str, Any]:
+    """Ingest a drop and run the data-quality gate, without evaluating any trial.
+
+    The Data Docs and a run.json go to `OUT/_validation/<run_id>/` whatever the outcome;
+    a failed `error` check raises ValidationFailed after they are written.
+    """
+    s = _settings(extracts=extracts, warehouse=warehouse, out=out, as_of=as_of)
     run_id = runs.new_run_id()
-    lock_wait = Settings().lock_wait_seconds
-    with run_lock(warehouse, f"validate run {run_id}", lock_wait):
-        return ingest_flow(extracts, warehouse, run_id)
+    started_at = datetime.now()
+    work_dir = quality.work_dir_for(s.out, run_id)
+    evidence = s.out / quality.VALIDATION_DIR / run_id
+    with run_lock(s.warehouse, f"validate run {run_id}", s.lock_wait_seconds):
+        try:
+            files = ingest_flow(s.extracts, s.warehouse, run_id)
+            checked = quality_flow(s.warehouse, s.as_of, run_id, work_dir, s.dq_batch_rows)
+            payload = _evidence_payload(s, run_id, started_at, files, checked)
+            validation = gate_validation(checked["checks"], evidence, work_dir, payload)
+            quality.keep_evidence(
+                evidence, work_dir, {**payload, "status": validation["status"]}, checked["checks"]
+            )
+        finally:
+            quality.discard_work(work_dir)
+    return {"run_id": run_id, "files": files, "validation": validation, "folder": str(evidence)}

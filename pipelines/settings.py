@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         description="Small-count suppression in feasibility reports: a count from 1 to "
         "min_cell_count - 1 is shown as '<min_cell_count' (e.g. '<11').",
     )
+    dq_batch_rows: int = Field(
+        default=250_000,
+        ge=1,
+        description="Data-quality gate: rows per batch streamed from DuckDB to Great "
+        "Expectations; memory grows with it, the results do not change.",
+    )
     lock_wait_seconds: float = Field(
         default=0.0,
         ge=0,
