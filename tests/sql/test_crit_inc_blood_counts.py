@@ -86,3 +86,47 @@ def test_inc_blood_counts_thresholds_and_window_are_parameters(scenario):
     scenario.patient().lab(*OK_PLATELETS).lab(HB, "2026-08-01", 70, "g/L")
     overrides = {"inc_blood_counts.hb_min": 80, "inc_blood_counts.window_days": 180}
     assert scenario.evaluate(overrides=overrides)["inc_blood_counts"][0] == "not_met"
+
+
+@pytest.mark.parametrize(
+    ("hb", "expected"),
+    [
+        pytest.param(("30313-1", "2026-11-01", 60, "g/L"), "met", id="hb-arterial-blood-code"),
+        pytest.param(
+            ("59260-0", "2026-11-01", 3.73, "mmol/L"),
+            "met",
+            id="hb-moles-code-3.73-mmol-per-l-is-60.1-g-per-l",
+        ),
+        pytest.param(
+            ("59260-0", "2026-11-01", 3.72, "mmol/L"),
+            "not_met",
+            id="hb-moles-code-3.72-mmol-per-l-is-59.9-g-per-l",
+        ),
+        pytest.param((HB, "2026-11-01", 6.0, "g/100mL"), "met", id="hb-g-per-100-ml"),
+        pytest.param((HB, "2026-11-01", 5.9, "gm/dL"), "not_met", id="hb-gm-per-dl-old-spelling"),
+        pytest.param((HB, "2026-11-01", 6.0, "g%"), "met", id="hb-gram-per-cent"),
+    ],
+)
+def test_inc_blood_counts_every_hemoglobin_code_and_unit(scenario, hb, expected):
+    scenario.patient().lab(*OK_PLATELETS).lab(*hb)
+    status, evidence = scenario.evaluate()["inc_blood_counts"]
+    assert status == expected, evidence
+
+
+@pytest.mark.parametrize(
+    ("platelets", "expected"),
+    [
+        pytest.param((PLT, "2026-11-01", 30, "G/L"), "met", id="plt-giga-per-l-french-spelling"),
+        pytest.param((PLT, "2026-11-01", 29, "giga/L"), "not_met", id="plt-giga-per-l-spelled-out"),
+        pytest.param((PLT, "2026-11-01", 30, "10^3/µL"), "met", id="plt-micro-sign"),
+        pytest.param((PLT, "2026-11-01", 29, "10^3/μL"), "not_met", id="plt-greek-mu"),
+        pytest.param((PLT, "2026-11-01", 30, "10*3/µL"), "met", id="plt-ucum-micro-sign"),
+        pytest.param((PLT, "2026-11-01", 30, "K/µL"), "met", id="plt-k-per-micro-litre"),
+        pytest.param((PLT, "2026-11-01", 30, "x10*9/L"), "met", id="plt-times-ucum-10-9-per-l"),
+        pytest.param((PLT, "2026-11-01", 30, "x10*3/uL"), "met", id="plt-times-ucum-10-3-per-ul"),
+    ],
+)
+def test_inc_blood_counts_every_platelet_unit(scenario, platelets, expected):
+    scenario.patient().lab(HB, "2026-11-01", 120, "g/L").lab(*platelets)
+    status, evidence = scenario.evaluate()["inc_blood_counts"]
+    assert status == expected, evidence
