@@ -146,7 +146,28 @@ def cmd_scan(settings: Settings) -> int:
             full_refresh=settings.full_refresh,
         )
     print(_format_summary(summary, time.monotonic() - started))
+    _print_quarantine(settings.warehouse, summary["files"])
     return 0
+
+
+def _print_quarantine(warehouse: Path, files: list[dict], per_file: int = 3) -> None:
+    """The first quarantined rows of each file loaded, one `<file> line <n>: <reason>` line
+    each (a reason names the column, the bad value and what was expected)."""
+    loads = [f for f in files if f["status"] == "loaded" and f["rows_quarantined"]]
+    if not loads:
+        return
+    from pipelines.ingest import quarantine_examples
+    from pipelines.warehouse import open_warehouse
+
+    with open_warehouse(warehouse, read_only=True) as con:
+        examples = quarantine_examples(con, [f["load_id"] for f in loads], per_file)
+    print(f"quarantined rows (the first {per_file} of each file; all are in the quarantine table):")
+    for f in loads:
+        shown = examples.get(f["load_id"], [])
+        for line in shown:
+            print(f"  {line}")
+        if f["rows_quarantined"] > len(shown):
+            print(f"  {f['file_name']}: and {f['rows_quarantined'] - len(shown)} more")
 
 
 def _format_summary(summary: dict, seconds: float) -> str:
@@ -259,6 +280,7 @@ def cmd_validate(settings: Settings) -> int:
     read = sum(f["rows_read"] for f in files)
     quarantined = sum(f["rows_quarantined"] for f in files)
     print(f"{len(files)} file(s): {read} rows read, {quarantined} quarantined")
+    _print_quarantine(settings.warehouse, files)
     print(_format_validation(result["validation"]))
     print(f"data docs: {result['folder']}/data_docs/index.html")
     return 0

@@ -146,8 +146,21 @@ def _csv_header(path: Path) -> list[str]:
         raise FileRefused(path.name, "the file is empty (expected a header row, then records)")
     try:
         start = next(_bytes(path, 4), b"")
-        if start.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in start:
+        if start.startswith(b"\x1f\x8b"):
+            raise FileRefused(
+                path.name,
+                "holds gzip data inside its gzip data (compressed twice?)"
+                if path.name.lower().endswith(".gz")
+                else "is gzip-compressed (expected plain CSV for a .csv name; name it .csv.gz)",
+            )
+        if start.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise FileRefused(path.name, "is UTF-16 or UTF-32 text (expected UTF-8); re-export it as UTF-8")
+        if b"\x00" in start:
+            raise FileRefused(
+                path.name,
+                "holds NUL bytes, so it is not UTF-8 text (UTF-16 without a byte-order mark, or "
+                "binary data?); re-export it as UTF-8 CSV",
+            )
         with _open_text(path) as handle:
             header = next(csv.reader(handle), None)
     except (EOFError, gzip.BadGzipFile, zlib.error):

@@ -558,3 +558,33 @@ def test_truncated_parquet_is_refused(wh, tmp_path):
         "patients.parquet: refused: is not a readable parquet file (truncated or not parquet?); "
         "deliver it again",
     )
+
+
+def test_csv_gz_compressed_twice_is_refused(wh, tmp_path):
+    path = tmp_path / "labs.csv.gz"
+    path.write_bytes(gzip.compress(gzip.compress((LABS_HEADER + LAB).encode())))
+    result = ingest_file(wh, path, "run1")
+    _assert_refused(
+        wh, result, "labs.csv.gz: refused: holds gzip data inside its gzip data (compressed twice?)"
+    )
+
+
+def test_gzip_data_named_csv_is_refused(wh, tmp_path):
+    path = tmp_path / "labs.csv"
+    path.write_bytes(gzip.compress((LABS_HEADER + LAB).encode()))
+    result = ingest_file(wh, path, "run1")
+    _assert_refused(
+        wh,
+        result,
+        "labs.csv: refused: is gzip-compressed (expected plain CSV for a .csv name; name it .csv.gz)",
+    )
+
+
+def test_utf16_without_byte_order_mark_is_refused(wh, tmp_path):
+    result = _ingest(wh, tmp_path, "labs.csv", (LABS_HEADER + LAB).encode("utf-16-le"))
+    _assert_refused(
+        wh,
+        result,
+        "labs.csv: refused: holds NUL bytes, so it is not UTF-8 text (UTF-16 without a byte-order "
+        "mark, or binary data?); re-export it as UTF-8 CSV",
+    )
