@@ -176,15 +176,31 @@ def _quality_cells(run_info: Mapping[str, Any], cells: dict[tuple, int], equatio
         equations.append(Equation(patients, (("dq", "staging", "stg_patients"),)))
 
 
-def _cost(key: tuple) -> int:
-    """Which cells complementary suppression hides first (lower first).
+def cost_function(raw: Mapping[str, Any], cells: Mapping[tuple, int]):
+    """Which cells complementary suppression hides first (lower cost first).
 
-    A group's cells before the overall ones, funnel cells before the status table, and
-    `remaining` before `removed`: hiding a remaining count pairs the small removals on
-    both sides of it, which keeps the most of the funnel readable.
+    Headline counts last: a funnel's `remaining` equal to its first (all patients) or
+    last (candidates) step, which also covers the run of steps that remove nobody at
+    either end. Then the overall group after the sites and diseases, the status table
+    after the funnel, and `removed` after `remaining` (hiding a remaining count pairs the
+    small removals on both sides of it, which keeps the most of the funnel readable).
     """
-    overall = key[1] in ("overall", "total")
-    return 2 * overall + (key[0] == "status") + (key[-1] == "removed")
+    first, last = raw["steps"][0][0], raw["steps"][-1][0]
+
+    def cost(key: tuple) -> int:
+        headline = (
+            key[0] == "funnel"
+            and key[4] == "remaining"
+            and cells[key]
+            in (
+                cells[("funnel", key[1], key[2], first, "remaining")],
+                cells[("funnel", key[1], key[2], last, "remaining")],
+            )
+        )
+        overall = key[1] in ("overall", "total")
+        return 10 * headline + 4 * overall + 2 * (key[0] == "status") + (key[-1] == "removed")
+
+    return cost
 
 
 def build_report(
@@ -195,7 +211,7 @@ def build_report(
 ) -> dict[str, Any]:
     """The content of feasibility.json: every count suppressed, plus the run's metadata."""
     cells, equations = cells_and_equations(raw, run_info)
-    hidden = suppress(cells, equations, min_cell_count, cost=_cost)
+    hidden = suppress(cells, equations, min_cell_count, cost=cost_function(raw, cells))
 
     def show(key: tuple) -> int | str:
         return hidden.show(key, cells[key])

@@ -11,21 +11,25 @@ The check is interval propagation over all equations at once, assuming a reader 
 knows this method: a `<11` cell lies in [1, min_cell_count - 1], a `*` cell (always a
 count >= min_cell_count, since smaller non-zero counts are already `<11`) in
 [min_cell_count, infinity), a shown cell is exact. Bounds are tightened through every
-equation until nothing changes. While some `<11` cell's bounds collapse to a single
-value, the smallest shown non-zero cell of an equation that holds a pinned hidden cell
-is hidden as well (parts before totals), and the check starts again. This protects each
-cell against what its equations reveal, which is the usual standard for published
-tables; it is not a full linear-programming audit.
+equation until nothing changes.
+
+How cells are chosen: first the usual rule, no equation may hold exactly one hidden cell
+(hide its cheapest other non-zero cell: the caller's `cost`, then parts before totals,
+then the smaller count). Then, while the propagation still pins some `<11` cell to one
+value (two `<11` cells adding up to 2, a chain of steps), a few cells of the equations
+around it are tried and the one that leaves the fewest pinned is hidden. This protects
+each cell against what the equations reveal, the usual standard for published tables;
+it is not a full linear-programming audit.
 
 Pure functions, no I/O: `pipelines.feasibility` builds the cells and equations.
 """
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 DEFAULT_MIN_CELL_COUNT = 11
 COMPLEMENTARY = "*"
@@ -92,128 +96,38 @@ def suppress(
     """
     if min_cell_count < 1:
         raise ValueError(f"min_cell_count must be >= 1 (got {min_cell_count})")
-    for eq in equations:
-        missing = [k for k in (eq.total, *eq.parts) if k not in cells]
-        if missing:
-            raise KeyError(f"equation names a cell that does not exist: {missing[0]!r}")
-    order = {key: i for i, key in enumerate(cells)}
-    primary = {k for k, v in cells.items() if is_small(v, min_cell_count)}
-    rank = _ranker(cells, equations, order, cost)
-    complementary = _no_lone_hidden_cell(cells, equations, primary, rank)
-    pinned = _pinned(cells, equations, primary, complementary, min_cell_count)
+    table = _Table(cells, equations)
+    totals = {t for t, _ in table.equations}
+    ranks = [
+        (cost(key) if cost else 0, i in totals, int(table.values[i]), i) for i, key in enumerate(table.keys)
+    ]
+    primary = {i for i, v in enumerate(table.values) if is_small(v, min_cell_count)}
+    complementary = _no_lone_hidden_cell(table, primary, ranks)
+    pinned = table.pinned(primary, complementary, min_cell_count)
     while pinned & primary:
-        target = min(pinned & primary, key=order.__getitem__)
-        candidates = _candidates(cells, equations, target, pinned, primary | complementary, rank)
+        target = min(pinned & primary)
+        candidates = _candidates(table, target, pinned, primary | complementary, ranks)
         if not candidates:
             break  # every cell near the target is hidden already: nothing left to hide
         best = None
         for candidate in candidates[:LOOKAHEAD]:
-            trial = _pinned(cells, equations, primary, complementary | {candidate}, min_cell_count)
+            trial = table.pinned(primary, complementary | {candidate}, min_cell_count)
             score = (target in trial, len(trial & primary))
             if best is None or score < best[0]:
                 best = (score, candidate, trial)
             if not score[0] and score[1] < len(pinned & primary):
-                break  # good enough: the target is safe and nothing got worse
+                break  # good enough: the target is safe and fewer cells are pinned
         complementary.add(best[1])
         pinned = best[2]
-    return Suppression(min_cell_count, frozenset(primary), frozenset(complementary))
-
-
-def _no_lone_hidden_cell(
-    cells: Mapping[Key, int],
-    equations: Sequence[Equation],
-    primary: set[Key],
-    rank: Callable[[Key], tuple],
-) -> set[Key]:
-    """The usual first pass: no equation may hold exactly one hidden cell.
-
-    While an equation has one hidden cell, hide its best other non-zero cell (parts
-    before totals). Cheap, and it settles most cases; `propagate` then finds the rest
-    (two small cells adding up to a revealing total, say).
-    """
-    hidden = set(primary)
-    complementary: set[Key] = set()
-    changed = True
-    while changed:
-        changed = False
-        for eq in equations:
-            keys = (eq.total, *eq.parts)
-            if sum(k in hidden for k in keys) != 1:
-                continue
-            shown = [k for k in keys if k not in hidden and cells[k] != 0]
-            if shown:
-                extra = min(shown, key=rank)
-                hidden.add(extra)
-                complementary.add(extra)
-                changed = True
-    return complementary
+    return Suppression(
+        min_cell_count,
+        frozenset(table.keys[i] for i in primary),
+        frozenset(table.keys[i] for i in complementary),
+    )
 
 
 # How many candidate cells are tried (each costs one propagation) before the best is taken.
-LOOKAHEAD = 6
-
-
-def _ranker(
-    cells: Mapping[Key, int],
-    equations: Sequence[Equation],
-    order: Mapping[Key, int],
-    cost: Callable[[Key], int] | None,
-) -> Callable[[Key], tuple]:
-    totals = {eq.total for eq in equations}
-
-    def rank(key: Key) -> tuple:
-        return (cost(key) if cost else 0, key in totals, cells[key], order[key])
-
-    return rank
-
-
-def _pinned(
-    cells: Mapping[Key, int],
-    equations: Sequence[Equation],
-    primary: set[Key],
-    complementary: set[Key],
-    min_cell_count: int,
-) -> set[Key]:
-    """The hidden cells whose value a reader can work out exactly."""
-    hidden = primary | complementary
-    active = [eq for eq in equations if hidden & {eq.total, *eq.parts}]
-    bounds = propagate(cells, active, primary, complementary, min_cell_count)
-    return {k for k in hidden if bounds[k][0] == bounds[k][1]}
-
-
-def _candidates(
-    cells: Mapping[Key, int],
-    equations: Sequence[Equation],
-    target: Key,
-    pinned: set[Key],
-    hidden: set[Key],
-    rank: Callable[[Key], tuple],
-) -> list[Key]:
-    """Shown non-zero cells of the equations around `target`, best first.
-
-    "Around" is the target plus every pinned hidden cell linked to it through equations
-    (a pinned neighbour is why the target is pinned: a chain of equal steps, say).
-    """
-    uses: dict[Key, list[Equation]] = defaultdict(list)
-    for eq in equations:
-        for key in (eq.total, *eq.parts):
-            uses[key].append(eq)
-    around, todo = {target}, [target]
-    while todo:
-        key = todo.pop()
-        for eq in uses[key]:
-            for other in (eq.total, *eq.parts):
-                if other in pinned and other not in around:
-                    around.add(other)
-                    todo.append(other)
-    found = {
-        other
-        for key in around
-        for eq in uses[key]
-        for other in (eq.total, *eq.parts)
-        if other not in hidden and cells[other] != 0
-    }
-    return sorted(found, key=rank)
+LOOKAHEAD = 4
 
 
 def propagate(
@@ -224,52 +138,135 @@ def propagate(
     min_cell_count: int = DEFAULT_MIN_CELL_COUNT,
 ) -> dict[Key, Bounds]:
     """What a reader can infer about each cell: [low, high] after all equations."""
-    bounds: dict[Key, Bounds] = {k: (v, v) for k, v in cells.items()}
-    for key in primary:
-        bounds[key] = (1, min_cell_count - 1)
-    for key in complementary:
-        bounds[key] = (min_cell_count, math.inf)
-    uses: dict[Key, list[int]] = defaultdict(list)
-    for i, eq in enumerate(equations):
-        for key in (eq.total, *eq.parts):
-            uses[key].append(i)
-    queue = list(range(len(equations)))
-    queued = set(queue)
-    while queue:
-        i = queue.pop()
-        queued.discard(i)
-        for key in _tighten(equations[i], bounds):
-            for j in uses[key]:
-                if j not in queued:
-                    queued.add(j)
-                    queue.append(j)
-    return bounds
+    table = _Table(cells, equations)
+    low, high = table.bounds(
+        {table.index[k] for k in primary}, {table.index[k] for k in complementary}, min_cell_count
+    )
+    return {key: (float(low[i]), float(high[i])) for i, key in enumerate(table.keys)}
 
 
-def _tighten(eq: Equation, bounds: dict[Key, Bounds]) -> list[Key]:
-    """Narrow every cell of one equation; return the keys whose bounds changed.
+class _Table:
+    """Cells by position, equations as (total, parts) positions: fast to propagate."""
 
-    total = sum(parts): the total lies in [sum of the parts' lows, sum of their highs]; a
-    part in [total's low - the other parts' highs, total's high - the other parts' lows].
-    Lows are finite; a high may be infinite, so infinite highs are counted, not summed.
+    def __init__(self, cells: Mapping[Key, int], equations: Sequence[Equation]) -> None:
+        self.keys = list(cells)
+        self.index = {key: i for i, key in enumerate(self.keys)}
+        self.values = [int(cells[k]) for k in self.keys]
+        self.equations: list[tuple[int, tuple[int, ...]]] = []
+        for eq in equations:
+            missing = [k for k in (eq.total, *eq.parts) if k not in self.index]
+            if missing:
+                raise KeyError(f"equation names a cell that does not exist: {missing[0]!r}")
+            self.equations.append((self.index[eq.total], tuple(self.index[p] for p in eq.parts)))
+        self.uses: list[list[int]] = [[] for _ in self.keys]
+        members: list[tuple[int, int, int]] = []
+        for j, (total, parts) in enumerate(self.equations):
+            for i in (total, *parts):
+                self.uses[i].append(j)
+            members += [(total, j, 1)] + [(p, j, -1) for p in parts]
+        self.member_cell = np.array([m[0] for m in members], dtype=np.int64)
+        self.member_eq = np.array([m[1] for m in members], dtype=np.int64)
+        self.member_sign = np.array([m[2] for m in members], dtype=np.int64)
+        self.values = np.array(self.values, dtype=np.int64)
+
+    def bounds(
+        self, primary: set[int], complementary: set[int], min_cell_count: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Interval propagation to a fixed point; shown cells are exact.
+
+        Every equation tightens every one of its cells at once (numpy), round after round,
+        until no bound moves. Bounds only narrow and always hold the true counts, so this
+        ends; it never stops early, which could miss a count a reader can work out.
+        """
+        low = self.values.astype(float)
+        high = low.copy()
+        hidden = sorted(primary | complementary)
+        low[sorted(primary)], high[sorted(primary)] = 1, min_cell_count - 1
+        low[sorted(complementary)], high[sorted(complementary)] = min_cell_count, np.inf
+        active = np.zeros(len(self.equations), dtype=bool)
+        for i in hidden:
+            active[self.uses[i]] = True
+        keep = active[self.member_eq]
+        cell, eq, sign = self.member_cell[keep], self.member_eq[keep], self.member_sign[keep]
+        size = len(self.equations)
+        while True:
+            # signed term of each member: its smallest and largest possible contribution
+            term_min = np.where(sign > 0, low[cell], -high[cell])
+            term_max = np.where(sign > 0, high[cell], -low[cell])
+            rest_min = _rest(term_min, eq, size, -np.inf)
+            rest_max = _rest(term_max, eq, size, np.inf)
+            # sign * x = -(sum of the other signed terms)
+            new_low, new_high = low.copy(), high.copy()
+            np.maximum.at(new_low, cell, np.where(sign > 0, -rest_max, rest_min))
+            np.minimum.at(new_high, cell, np.where(sign > 0, -rest_min, rest_max))
+            if np.array_equal(new_low, low) and np.array_equal(new_high, high):
+                return low, high
+            low, high = new_low, new_high
+
+    def pinned(self, primary: set[int], complementary: set[int], min_cell_count: int) -> set[int]:
+        """The hidden cells whose value a reader can work out exactly."""
+        low, high = self.bounds(primary, complementary, min_cell_count)
+        return {i for i in primary | complementary if low[i] == high[i]}
+
+
+def _rest(terms: np.ndarray, eq: np.ndarray, size: int, infinite: float) -> np.ndarray:
+    """For each member: the sum of the other members' terms of its equation.
+
+    A term may be infinite (a '*' cell has no upper bound); infinite terms are counted
+    apart, so no infinity is ever subtracted from another.
     """
-    parts_low = sum(bounds[p][0] for p in eq.parts)
-    infinite = sum(math.isinf(bounds[p][1]) for p in eq.parts)
-    finite_high = sum(bounds[p][1] for p in eq.parts if not math.isinf(bounds[p][1]))
-    total_low, total_high = bounds[eq.total]
-    wanted = [(eq.total, parts_low, math.inf if infinite else finite_high)]
-    for p in eq.parts:
-        low, high = bounds[p]
-        if math.isinf(high):
-            others_high = math.inf if infinite > 1 else finite_high
-        else:
-            others_high = math.inf if infinite else finite_high - high
-        wanted.append((p, total_low - others_high, total_high - (parts_low - low)))
-    changed = []
-    for key, low, high in wanted:
-        old_low, old_high = bounds[key]
-        new = (max(old_low, low), min(old_high, high))
-        if new != (old_low, old_high) and new[0] <= new[1]:
-            bounds[key] = new
-            changed.append(key)
-    return changed
+    is_inf = np.isinf(terms)
+    finite = np.where(is_inf, 0.0, terms)
+    total = np.bincount(eq, weights=finite, minlength=size)[eq]
+    count = np.bincount(eq, weights=is_inf, minlength=size)[eq]
+    others_inf = count - is_inf > 0
+    return np.where(others_inf, infinite, total - finite)
+
+
+def _no_lone_hidden_cell(table: _Table, primary: set[int], ranks: list[tuple]) -> set[int]:
+    """The usual first pass: no equation may hold exactly one hidden cell.
+
+    While an equation has one hidden cell, hide its best other non-zero cell. Cheap, and
+    it settles most cases; the propagation then finds the rest.
+    """
+    hidden = set(primary)
+    complementary: set[int] = set()
+    changed = True
+    while changed:
+        changed = False
+        for total, parts in table.equations:
+            members = (total, *parts)
+            if sum(i in hidden for i in members) != 1:
+                continue
+            shown = [i for i in members if i not in hidden and table.values[i] != 0]
+            if shown:
+                extra = min(shown, key=ranks.__getitem__)
+                hidden.add(extra)
+                complementary.add(extra)
+                changed = True
+    return complementary
+
+
+def _candidates(
+    table: _Table, target: int, pinned: set[int], hidden: set[int], ranks: list[tuple]
+) -> list[int]:
+    """Shown non-zero cells of the equations around `target`, best first.
+
+    "Around" is the target plus every pinned hidden cell linked to it through equations
+    (a pinned neighbour is why the target is pinned: a chain of equal steps, say).
+    """
+    around, todo = {target}, [target]
+    while todo:
+        i = todo.pop()
+        for j in table.uses[i]:
+            total, parts = table.equations[j]
+            for other in (total, *parts):
+                if other in pinned and other not in around:
+                    around.add(other)
+                    todo.append(other)
+    found = set()
+    for i in around:
+        for j in table.uses[i]:
+            total, parts = table.equations[j]
+            found.update(k for k in (total, *parts) if k not in hidden and table.values[k] != 0)
+    return sorted(found, key=ranks.__getitem__)

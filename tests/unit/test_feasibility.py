@@ -143,8 +143,9 @@ def test_small_site_is_hidden_and_cannot_be_recovered_from_the_overall(cohort):
     assert by_site["SITE_B"]["potential"] == "<11"  # 2 patients
     assert by_site["SITE_C"]["potential"] == "<11"  # 1 patient
     assert by_site["SITE_A"]["potential"] == 12
-    # overall potential = 15 is shown; 12 + '<11' + '<11' does not give either small one
-    assert report["candidates_by_status"]["overall"]["potential"] == 15
+    # headline counts stay: every site's number of patients, and the overall one
+    assert [s["total"] for s in by_site.values()] == [61, 36, 20]
+    assert report["candidates_by_status"]["overall"]["total"] == 117
 
 
 def test_zero_counts_are_shown_as_zero(cohort):
