@@ -204,3 +204,37 @@ def test_inc_refractory_thresholds_are_parameters(scenario, overrides, expected)
     if "inc_refractory.gap_days" in overrides:
         scenario.medication(MMF, "2026-03-01", end_date="2026-12-31")
     assert scenario.evaluate(overrides=overrides)["inc_refractory"][0] == expected
+
+
+@pytest.mark.parametrize(
+    ("route", "expected"),
+    [
+        pytest.param("oral", "met", id="oral"),
+        pytest.param("PO", "met", id="po-upper-case"),
+        pytest.param("iv", "met", id="intravenous"),
+        pytest.param(None, "met", id="route-missing-kept"),
+        pytest.param("topical", "not_met", id="topical-tacrolimus-is-not-systemic"),
+    ],
+)
+def test_inc_refractory_counts_systemic_agents_only(scenario, route, expected):
+    scenario.patient()
+    _other_agent(scenario)
+    scenario.medication("42316", "2025-01-01", end_date="2025-12-31", dose_value=1, route=route)
+    status, evidence = scenario.evaluate()["inc_refractory"]
+    assert status == expected, evidence
+
+
+def test_inc_refractory_steroid_cream_is_neither_dose_nor_unknown(scenario):
+    scenario.patient().medication(HC, "2026-10-01", dose_value=1, dose_unit="application", route="topical")
+    status, evidence = scenario.evaluate()["inc_refractory"]
+    assert status == "not_met"
+    assert "no glucocorticoid order active on 2026-11-26" in evidence
+
+
+def test_inc_refractory_betamethasone_resolved_by_name(scenario):
+    scenario.patient().medication(
+        "999998", "2026-10-01", dose_value=2.25, drug_name="Betamethasone 0.5 MG Oral Tablet"
+    )
+    status, evidence = scenario.evaluate()["inc_refractory"]
+    assert status == "met", evidence
+    assert "betamethasone 2.25 mg QD = 15.01 mg/day" in evidence

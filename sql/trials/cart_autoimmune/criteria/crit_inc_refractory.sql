@@ -10,6 +10,7 @@
 -- * glucocorticoid: the prednisone-equivalent daily doses (staging: dose x per day x
 --   factor) of the glucocorticoid orders active on the as-of date are summed and compared
 --   with pred_equiv_min_mg. ONCE and PRN orders have no daily dose and are left out.
+-- Both arms read systemic orders only: route missing or in the value set's systemic routes.
 -- Otherwise unknown when a current glucocorticoid order has no computable dose, else
 -- not_met (event-based). Intolerance and contraindication are not in the extracts.
 with limits as (
@@ -19,6 +20,12 @@ with limits as (
         param('inc_refractory', 'gap_days') as gap_days,
         param('inc_refractory', 'pred_equiv_min_mg') as pred_min,
         as_of() as as_of
+),
+
+systemic_routes as (
+    select r.code
+    from vs('refractory_treatments') as r
+    where r.code_system = 'ROUTE'
 ),
 
 -- lookback: any order started on or before the as-of date, however old
@@ -34,7 +41,10 @@ treatments as (
     cross join limits as l
     inner join vs('refractory_treatments') as v
         on v.code_system = 'INGREDIENT' and upper(m.ingredient) = v.code
-    where m.start_date <= l.as_of
+    where
+        m.start_date <= l.as_of
+        -- systemic treatment only: a missing route is kept, topical or inhaled is not
+        and (m.route is null or upper(m.route) in (select sr.code from systemic_routes as sr))
 ),
 
 -- gaps and islands: an order opens a new course when it starts more than gap_days
