@@ -588,3 +588,22 @@ def test_utf16_without_byte_order_mark_is_refused(wh, tmp_path):
         "labs.csv: refused: holds NUL bytes, so it is not UTF-8 text (UTF-16 without a byte-order "
         "mark, or binary data?); re-export it as UTF-8 CSV",
     )
+
+
+def test_record_longer_than_the_reader_limit_is_quarantined_and_the_next_is_read(wh, tmp_path):
+    long_unit = "x" * 3_000_000
+    result = _ingest(
+        wh, tmp_path, "labs.csv", LABS_HEADER + f"P1,LOINC,718-7,2025-06-30,120,{long_unit}\n" + LAB
+    )
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 1, 1)
+    assert _shown(wh, result) == [
+        "labs.csv line 2: the record is longer than 2097152 bytes (expected shorter records)"
+    ]
+
+
+def test_a_file_that_is_not_an_extract_is_ignored_and_reported(wh, tmp_path):
+    result = _ingest(wh, tmp_path, "README.txt", "notes about the drop\n")
+    assert result.status == "ignored"
+    assert describe(result) == (
+        "README.txt: ignored (not an extract file (expected .csv, .csv.gz or .parquet))"
+    )
