@@ -153,13 +153,19 @@ class RunFolder:
 
 
 def clean_partials(out: Path) -> None:
-    """Remove folders left by a run that was killed while exporting."""
+    """Tidy up after a run killed while exporting: half-written folders are removed; a
+    previous folder set aside by `commit()` goes back into place if the new one never
+    arrived, and is removed otherwise."""
     if not out.is_dir():
         return
     for leftover in out.glob("*/.*.partial-*"):
         shutil.rmtree(leftover, ignore_errors=True)
     for leftover in out.glob("*/.*.old-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+        final = leftover.with_name(leftover.name[1:].rsplit(".old-", 1)[0])
+        if final.exists():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            os.replace(leftover, final)
 
 
 def write_trial_exports(
