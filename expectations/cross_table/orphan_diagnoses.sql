@@ -1,19 +1,15 @@
--- orphan_diagnoses: diagnoses rows whose patient_id has no row in raw_patients.
--- Grain: one row per offending raw_diagnoses row (its load and line).
--- Reads: raw_diagnoses, raw_patients (every drop so far: a patient delivered earlier counts).
--- A missing patient_id is a completeness fault (raw suite), not an orphan.
-with patients as (
-    select distinct patient_id
-    from raw_patients
-),
-
-final as (
+-- orphan_diagnoses: staged diagnoses rows whose patient_id has no staged patient.
+-- Grain: one row per offending stg_diagnoses row (its load and line).
+-- Reads: stg_diagnoses, stg_patients (every drop so far, without loads retired by a full
+-- refresh: a patient delivered earlier counts).
+-- Such a patient is in no cohort (no age, sex or site), so these rows are never used.
+with final as (
     select
         r._load_id,
         r._line
-    from raw_diagnoses as r
-    left join patients as p on r.patient_id = p.patient_id
-    where r.patient_id is not null and p.patient_id is null
+    from stg_diagnoses as r
+    left join stg_patients as p on r.patient_id = p.patient_id
+    where p.patient_id is null
     order by r._load_id, r._line
 )
 

@@ -1,19 +1,15 @@
--- orphan_medications: medications rows whose patient_id has no row in raw_patients.
--- Grain: one row per offending raw_medications row (its load and line).
--- Reads: raw_medications, raw_patients (every drop so far: a patient delivered earlier counts).
--- A missing patient_id is a completeness fault (raw suite), not an orphan.
-with patients as (
-    select distinct patient_id
-    from raw_patients
-),
-
-final as (
+-- orphan_medications: staged medications rows whose patient_id has no staged patient.
+-- Grain: one row per offending stg_medications row (its load and line).
+-- Reads: stg_medications, stg_patients (every drop so far, without loads retired by a full
+-- refresh: a patient delivered earlier counts).
+-- Such a patient is in no cohort (no age, sex or site), so these rows are never used.
+with final as (
     select
         r._load_id,
         r._line
-    from raw_medications as r
-    left join patients as p on r.patient_id = p.patient_id
-    where r.patient_id is not null and p.patient_id is null
+    from stg_medications as r
+    left join stg_patients as p on r.patient_id = p.patient_id
+    where p.patient_id is null
     order by r._load_id, r._line
 )
 

@@ -1,7 +1,8 @@
 -- patient_conflicting_demographics: patients delivered with two sexes or two births.
 -- Grain: one row per patient and conflicting attribute ('sex' or 'birth'), located at
 -- the patient's latest delivered record (the one stg_patients keeps).
--- Reads: raw_patients.
+-- Reads: raw_patients, stg_retired_loads (rows of loads a full refresh retired are left
+-- out, as stg_patients leaves them out).
 -- Sex is compared as stg_patients normalises it, and 'U' (unknown) conflicts with
 -- nothing. A birth date and a birth year alone agree when the years agree.
 with normalised as (
@@ -13,6 +14,7 @@ with normalised as (
         birth_date,
         coalesce(year(birth_date), birth_year) as birth_year
     from raw_patients
+    where _load_id not in (select r.load_id from stg_retired_loads as r)
 ),
 
 by_patient as (

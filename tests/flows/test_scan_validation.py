@@ -119,7 +119,7 @@ def test_a_failed_validation_replaces_no_export(failed) -> None:
         pytest.param("stg_labs", "hemoglobin_in_plausible_range", "error", 1, id="hb-9000"),
         pytest.param("stg_labs", "unit_known_for_code", "warning", 1, id="unknown-unit"),
         pytest.param("stg_labs", "result_date_not_after_as_of", "warning", 1, id="after-as-of"),
-        pytest.param("raw_labs", "orphan_labs", "warning", 1, id="orphan-patient"),
+        pytest.param("stg_labs", "orphan_labs", "warning", 1, id="orphan-patient"),
         pytest.param("quarantine", "required_column_empty", "error", 2, id="empty-required-column"),
     ],
 )

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from pipelines import quality, staging
-from pipelines.quality_suites import load_rules, load_suites
+from pipelines.quality_suites import EXPECTATIONS_DIR, load_rules, load_suites
 from pipelines.warehouse import connect
 
 AS_OF = date(2026, 11, 26)
@@ -173,9 +173,9 @@ PLANTED = [
     case("stg_medications", "prednisone_equivalent_plausible",
          [rx(dose_value=5000, prednisone_equivalent_mg=5000)]),
     # cross-table rules
-    case("raw_labs", "orphan_labs", [lab(patient_id="P99")]),
-    case("raw_diagnoses", "orphan_diagnoses", [dx(patient_id="P99")]),
-    case("raw_medications", "orphan_medications", [med(patient_id="P99")]),
+    case("stg_labs", "orphan_labs", [stg(measure="hemoglobin", patient_id="P99")]),
+    case("stg_diagnoses", "orphan_diagnoses", [dx(patient_id="P99")]),
+    case("stg_medications", "orphan_medications", [rx(patient_id="P99")]),
     case("raw_patients", "patient_conflicting_demographics", [
         pat(patient_id="P30", sex="F", birth_date="1980-05-01"),
         pat(patient_id="P30", sex="M", birth_date="1980-05-01"),
@@ -302,8 +302,7 @@ def _run(con: duckdb.DuckDBPyConnection, work: Path, batch_rows: int = 1000) -> 
 def faulty(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[dict, Path, duckdb.DuckDBPyConnection]]:
-    """The results of every suite on the faulty warehouse (long ids: the raw_patients
-    long-id row makes the long id a patient, so other tables' long-id rows are no orphans)."""
+    """The results of every suite on the faulty warehouse."""
     con = _faulty_warehouse()
     work = tmp_path_factory.mktemp("dq")
     yield _run(con, work), work, con
@@ -353,6 +352,17 @@ def test_every_check_of_expectations_has_a_planted_test() -> None:
     declared |= {(r.table, r.name) for stage in ("raw", "staging") for r in load_rules(stage)}
     tested = {(p.values[0], p.values[1]) for p in PLANTED + SCHEMA}
     assert declared == tested
+
+
+def test_every_check_is_in_the_catalogue_under_its_table() -> None:
+    readme = (EXPECTATIONS_DIR / "README.md").read_text(encoding="utf-8")
+    sections = {part.split("\n", 1)[0].split(" ")[0]: part for part in readme.split("\n### ")[1:]}
+    for stage in ("raw", "staging"):
+        for suite in load_suites(stage):
+            for check in suite.checks:
+                assert f"| `{check.name}` |" in sections[suite.table], (suite.table, check.name)
+        for rule in load_rules(stage):
+            assert f"| `{rule.name}` | {rule.table} |" in sections["Cross-table"], rule.name
 
 
 @pytest.mark.parametrize(("table", "check", "alter"), SCHEMA)
