@@ -190,6 +190,31 @@ def test_refused_file_exits_2_with_one_line_naming_file_and_fault(tmp_path, name
     assert "Traceback" not in seen.err + seen.out
 
 
+def test_scan_of_a_refused_drop_exits_2_with_the_same_line_and_writes_no_export(tmp_path):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    _write(drop, "labs.csv", (LABS_HEADER + LAB + "P\xe9,LOINC,718-7,2025-06-30,120,g/L\n").encode("latin-1"))
+    with _terminal() as (out, err):
+        code = main(
+            [
+                "scan",
+                "--extracts",
+                str(drop),
+                "--warehouse",
+                str(tmp_path / "wh.duckdb"),
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+    assert code == 2
+    assert err.getvalue().splitlines()[-1] == (
+        "cohortscan: error: labs.csv line 3: is not UTF-8 text (expected UTF-8: a wrong encoding corrupts "
+        "every text value, so the file is refused whole; re-export it as UTF-8)"
+    )
+    assert "Traceback" not in err.getvalue() + out.getvalue()
+    assert not list((tmp_path / "out").glob("*/*/candidates.csv"))
+
+
 def test_refused_file_stops_the_drop_after_the_good_files_are_loaded(tmp_path):
     drop = tmp_path / "drop"
     drop.mkdir()
