@@ -109,7 +109,8 @@ def _validate_suite(ctx, con, suite: Suite, params: dict, run_id: str, batch_row
     gx_suite = ctx.suites.add_or_update(_gx_suite(suite))
     batch_definition = _batch_definition(ctx, suite.table)
     combined, batches, rows = None, 0, 0
-    for frame in stream(con, suite.query(), batch_rows):
+    table_columns = [row[0] for row in con.execute(f"describe {ident(suite.table)}").fetchall()]
+    for frame in stream(con, suite.query(table_columns), batch_rows):
         index_columns = [c for c in suite.locate_by if c in frame.columns]
         result_format = {
             "result_format": "SUMMARY",
