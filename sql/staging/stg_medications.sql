@@ -5,6 +5,8 @@
 -- not in the value set is the drug name searched for an ingredient name (whole words,
 -- so 'methylprednisolone' is not 'prednisolone'). daily_dose_mg = dose in mg x
 -- administrations per day; it is NULL for PRN, ONCE or an unknown frequency or unit.
+-- A weight-based order (dose_unit mg/kg) has daily_dose_mg_per_kg instead, and its
+-- glucocorticoid equivalent is prednisone_equivalent_mg_per_kg (mg/kg/day).
 -- Natural key: patient_id, code_system, code, start_date, end_date, dose, frequency.
 with deduplicated as (
     select
@@ -80,6 +82,7 @@ final as (
         d.daily_dose_mg,
         d.daily_dose_mg_per_kg,
         d.daily_dose_mg * g.prednisone_mg_per_mg::double as prednisone_equivalent_mg,
+        d.daily_dose_mg_per_kg * g.prednisone_mg_per_mg::double as prednisone_equivalent_mg_per_kg,
         d._load_id,
         d._line
     from dosed as d
