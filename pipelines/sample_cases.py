@@ -1,15 +1,18 @@
 """What the sample drops contain: curated edge-case patients and the random-patient catalog.
 
-The curated patients serve trial cart_autoimmune. Every case is the *baseline* patient
-(an adult woman with SLE who meets every computable criterion) with one thing changed, so
+The curated patients serve the trials cart_autoimmune and lupus_nephritis (`TRIALS`). Every
+case is its trial's *baseline* patient (an adult woman with SLE, or with active lupus
+nephritis, who meets every computable criterion of the trial) with one thing changed, so
 that the changed record alone decides the criterion under test. Dates are relative to the
 as-of date: `day=-90` is 90 days before it. Windows are inclusive at the far edge (a
 90-day window keeps `result_date >= as_of - 90 days`).
 
 `build(as_of)` returns the rows of every file kind, one expected status per case and
-criterion (`expected.csv`) and the case list the README is written from. The catalog at
-the end (codes, units, value distributions, drugs) is what `pipelines.sample_data` draws
-random patients from. Only codes marked verified in the shared code reference are used.
+criterion of its trial (`expected/statuses.csv`, with a trial_id column) and the case list
+the README is written from. The catalog at the end (codes, units, value distributions,
+drugs) is what `pipelines.sample_data` draws random patients from. Only codes marked
+verified in the shared code reference, or checked for lupus_nephritis and documented in its
+README, are used.
 """
 
 from __future__ import annotations
@@ -499,6 +502,257 @@ CASES: tuple[Case, ...] = (
 # A diagnoses row without a patient: quarantined whoever else is in the drop.
 ORPHAN_DX = Dx("M32.14", -100, note="patient_id is missing")
 
+# ------------------------------------------------------------------------------------
+# Curated patients of trial lupus_nephritis, built the same way on their own baseline: a
+# woman aged 35 with active lupus nephritis who meets every computable criterion.
+
+LN_COMPUTABLE = (
+    "inc_age",
+    "inc_ln_diagnosis",
+    "inc_upcr",
+    "inc_egfr",
+    "inc_serology",
+    "inc_induction",
+    "exc_kidney_failure",
+    "exc_b_cell_depletion",
+    "exc_glucocorticoid_dose",
+    "exc_viral",
+    "exc_pregnancy",
+    "exc_malignancy",
+)
+
+
+def upcr(num: str | None, unit: str = "g/g", day: int = -10, code: str = "2890-2", **kw: Any) -> Lab:
+    return Lab(code, day, num, unit=unit, **kw)
+
+
+def mmf(start: int, end: int | None = None) -> Med:
+    return Med("68149", "mycophenolate mofetil 500 MG Oral Tablet", start, end, "1", "g", "BID")
+
+
+def infusion(
+    name: str, start: int, end: int | None = None, freq: str = "ONCE", code: str = "0", dose: str = "1000"
+) -> Med:
+    return Med(code, name, start, end, dose, "mg", freq, "iv")
+
+
+DSDNA_HIGH = Lab("5130-0", -10, "120", unit="IU/mL", ref_high="30")
+DSDNA_NORMAL = Lab("5130-0", -10, "12", unit="IU/mL", ref_high="30")
+C3_LOW = Lab("4485-9", -10, "0.62", unit="g/L", ref_low="0.9", ref_high="1.8")
+C3_NORMAL = Lab("4485-9", -10, "1.1", unit="g/L", ref_low="0.9", ref_high="1.8")
+C4_LOW = Lab("4498-2", -10, "0.08", unit="g/L", ref_low="0.1", ref_high="0.4")
+C4_NORMAL = Lab("4498-2", -10, "0.22", unit="g/L", ref_low="0.1", ref_high="0.4")
+LN_VIRAL = (
+    qual("5196-1", "Negative"),
+    qual("11011-4", "Not detected", unit="IU/mL"),
+    qual("56888-1", "Non-reactive"),
+)
+EGFR_LN = (Lab("98979-8", -10, "72", unit="mL/min/1.73m2"),)
+
+LN_BASELINE_DX: dict[str, tuple[Dx, ...]] = {
+    "disease": (Dx("M32.14", -800),),
+    "other": (Dx("I10", -2000, source="encounter"),),
+}
+LN_BASELINE_LABS: dict[str, tuple[Lab, ...]] = {
+    "upcr": (upcr("2.1"),),
+    "egfr": EGFR_LN,
+    "serology": (DSDNA_HIGH, C3_LOW, C4_LOW),
+    "weight": (Lab("29463-7", -10, "64", unit="kg"),),
+    "viral": LN_VIRAL,
+    "preg": (qual("2106-3", "Negative", day=-10),),
+}
+LN_BASELINE_MEDS: dict[str, tuple[Med, ...]] = {
+    "induction": (mmf(-30),),
+    "gc": (pred("20", start=-30),),
+}
+LN_BASELINE_SUMMARY = """a woman aged 35 with lupus nephritis (M32.14) and hypertension
+(I10); 10 days ago UPCR 2.1 g/g, eGFR 72, anti-dsDNA 120 IU/mL (ULN 30), C3 0.62 g/L (LLN 0.9),
+C4 0.08 g/L (LLN 0.1), weight 64 kg and a negative urine hCG; HBsAg, HCV RNA and HIV negative
+25 days ago; mycophenolate mofetil 1 g BID and prednisone 20 mg/day (0.31 mg/kg/day), both
+started 30 days ago (open orders)."""
+LN_BASELINE_EXPECT: dict[str, tuple[str, str]] = {
+    "inc_age": ("met", "baseline: 35 years old"),
+    "inc_ln_diagnosis": ("met", "baseline: M32.14 on {D-800}"),
+    "inc_upcr": ("met", "baseline: UPCR 2.1 g/g on {D-10}"),
+    "inc_egfr": ("met", "baseline: eGFR 72 on {D-10}"),
+    "inc_serology": ("met", "baseline: anti-dsDNA 120 > ULN 30, C3 and C4 low on {D-10}"),
+    "inc_induction": ("met", "baseline: mycophenolate since {D-30}"),
+    "exc_kidney_failure": ("not_met", "baseline: eGFR 72, no dialysis or transplant"),
+    "exc_b_cell_depletion": ("not_met", "baseline: no B-cell therapy"),
+    "exc_glucocorticoid_dose": ("not_met", "baseline: 20 mg/day for 64 kg = 0.31 mg/kg/day"),
+    "exc_viral": ("not_met", "baseline: HBsAg, HCV RNA, HIV negative on {D-25}"),
+    "exc_pregnancy": ("not_met", "baseline: urine hCG negative on {D-10}"),
+    "exc_malignancy": ("not_met", "baseline: no malignancy record"),
+}
+
+# fmt: off
+LN_CASES: tuple[Case, ...] = (
+    Case("baseline", "lupus nephritis baseline, meets every computable criterion",
+         eligibility="eligible"),
+    # inc_age: 18 to 75 inclusive
+    _c("inc_age", "75, turns 76 the day after as-of", MET, "born {Y-76+1}: 75", birth=(76, 1)),
+    _c("inc_age", "76th birthday on the as-of date", NOT, "born {Y-76}: 76", birth=(76, 0)),
+    _c("inc_age", "birth_year only, 76 years before", UNK, "birth_year {YEAR-76}: 75 or 76",
+       birth=(76, 0), birth_year_only=True),
+    # inc_ln_diagnosis
+    _c("inc_ln_diagnosis", "tubulo-interstitial 'm3215' only", MET, "m3215 = M32.15",
+       dx={"disease": (Dx("m3215", -600),)}),
+    _c("inc_ln_diagnosis", "SLE M32.9 without kidney code", NOT, "no lupus nephritis code",
+       dx={"disease": (Dx("M32.9", -600),)}),
+    _c("inc_ln_diagnosis", "SLE M32.9 and nephritic syndrome N05.9 apart", UNK, "verify attribution",
+       dx={"disease": (Dx("M32.9", -600), Dx("N05.9", -200))}),
+    # inc_upcr: >= 1.0 g/g, latest within 60 days
+    _c("inc_upcr", "UPCR exactly 1.0 g/g", MET, "1.0 >= 1.0", labs={"upcr": (upcr("1.0"),)}),
+    _c("inc_upcr", "UPCR 990 mg/g", NOT, "0.99 g/g < 1.0", labs={"upcr": (upcr("990", "mg/g"),)}),
+    _c("inc_upcr", "UPCR 113.2 mg/mmol (34366-5)", MET, "113.2 / 113.12 = 1.0007 g/g",
+       labs={"upcr": (upcr("113.2", "mg/mmol", code="34366-5"),)}),
+    _c("inc_upcr", "UPCR 113 mg/mmol (34366-5)", NOT, "113 / 113.12 = 0.9989 g/g",
+       labs={"upcr": (upcr("113", "mg/mmol", code="34366-5"),)}),
+    _c("inc_upcr", "24-hour urine ratio 1.4 mg/mg (13801-6) exactly 60 days old", MET,
+       "1.4 g/g on {D-60}", labs={"upcr": (upcr("1.4", "mg/mg", day=-60, code="13801-6"),)}),
+    _c("inc_upcr", "UPCR 2.1 g/g 61 days old only", UNK, "too old",
+       labs={"upcr": (upcr("2.1", day=-61),)}),
+    _c("inc_upcr", "no UPCR", UNK, "no UPCR", labs={"upcr": ()}),
+    # inc_egfr (and the eGFR half of exc_kidney_failure)
+    Case("inc_egfr", "eGFR 29",
+         {"inc_egfr": (NOT, "eGFR 29 < 30"), "exc_kidney_failure": (MET, "eGFR 29 < 30")},
+         labs={"egfr": (Lab("98979-8", -10, "29", unit="mL/min/1.73m2"),)}),
+    Case("inc_egfr", "eGFR exactly 30 (62238-1)",
+         {"inc_egfr": (MET, "eGFR 30 >= 30"), "exc_kidney_failure": (NOT, "eGFR 30 is not < 30")},
+         labs={"egfr": (Lab("62238-1", -10, "30", unit="mL/min/1.73m2"),)}),
+    Case("inc_egfr", "eGFR 72 61 days old only",
+         {"inc_egfr": (UNK, "too old"), "exc_kidney_failure": (UNK, "no eGFR in 60 days")},
+         labs={"egfr": (Lab("98979-8", -61, "72", unit="mL/min/1.73m2"),)}),
+    # inc_serology: three-valued OR
+    _c("inc_serology", "anti-dsDNA, C3 and C4 all normal", NOT, "all three latest normal",
+       labs={"serology": (DSDNA_NORMAL, C3_NORMAL, C4_NORMAL)}),
+    _c("inc_serology", "only C3 low: 85 mg/dL (LLN 90 mg/dL)", MET, "0.85 < 0.9 g/L",
+       labs={"serology": (DSDNA_NORMAL, Lab("4485-9", -10, "85", unit="mg/dL", ref_low="90"),
+                          C4_NORMAL)}),
+    _c("inc_serology", "anti-dsDNA 'Positive' alone", MET, "qualitative positive",
+       labs={"serology": (qual("5130-0", "Positive", day=-10),)}),
+    _c("inc_serology", "anti-dsDNA and C3 normal, no C4", UNK, "C4 missing",
+       labs={"serology": (DSDNA_NORMAL, C3_NORMAL)}),
+    _c("inc_serology", "anti-dsDNA 80 IU/mL without ref range, C3 and C4 normal", UNK,
+       "no ULN to compare", labs={"serology": (Lab("5130-0", -10, "80", unit="IU/mL"),
+                                                C3_NORMAL, C4_NORMAL)}),
+    # inc_induction: current course started within 60 days
+    _c("inc_induction", "mycophenolate started 61 days ago", NOT, "course started {D-61}",
+       meds={"induction": (mmf(-61),)}),
+    _c("inc_induction", "mycophenolate since 400 days, renewed 30 days ago", NOT,
+       "course started {D-400}", meds={"induction": (mmf(-400, -31), mmf(-30))}),
+    _c("inc_induction", "mycophenolate stopped 200 days ago, restarted 20 days ago", MET,
+       "new course {D-20}", meds={"induction": (mmf(-400, -200), mmf(-20))}),
+    _c("inc_induction", "IV cyclophosphamide pulses 40 and 10 days ago", MET, "course {D-40}",
+       meds={"induction": (infusion("cyclophosphamide 500 MG Injection", -40, code="3002",
+                                    dose="500"),
+                           infusion("cyclophosphamide 500 MG Injection", -10, code="3002",
+                                    dose="500"))}),
+    _c("inc_induction", "oral cyclophosphamide only", NOT, "not intravenous",
+       meds={"induction": (Med("3002", "cyclophosphamide 50 MG Oral Tablet", -20, None, "100"),)}),
+    _c("inc_induction", "cyclophosphamide without a route", UNK, "route not recorded",
+       meds={"induction": (Med("3002", "cyclophosphamide 500 MG Injection", -20, None, "500",
+                               freq="ONCE", route=None),)}),
+    _c("inc_induction", "mycophenolic acid by ATC L04AA06", MET, "ATC L04AA06 {D-15}",
+       meds={"induction": (Med("L04AA06", "mycophenolic acid 360 MG", -15, None, "720",
+                               freq="BID", system="ATC"),)}),
+    # exc_kidney_failure
+    _c("exc_kidney_failure", "dependence on renal dialysis Z99.2", MET, "Z99.2",
+       dx={"other": (Dx("Z99.2", -700),)}),
+    _c("exc_kidney_failure", "kidney transplant status 'Z940'", MET, "Z94.0",
+       dx={"other": (Dx("Z940", -1500),)}),
+    # exc_b_cell_depletion
+    _c("exc_b_cell_depletion", "rituximab 200 days ago", MET, "within 365 days",
+       meds={"bcell": (infusion("rituximab 10 MG/ML Injectable Solution", -200, code="121191"),)}),
+    _c("exc_b_cell_depletion", "rituximab 400 days ago", NOT, "older than 365 days",
+       meds={"bcell": (infusion("rituximab 10 MG/ML Injectable Solution", -400, code="121191"),)}),
+    _c("exc_b_cell_depletion", "obinutuzumab (by name) 300 days ago", MET, "within 365 days",
+       meds={"bcell": (infusion("obinutuzumab 1000 MG/40ML Injection", -300),)}),
+    _c("exc_b_cell_depletion", "belimumab monthly, ended 100 days ago", NOT, "older than 90 days",
+       meds={"bcell": (infusion("belimumab 400 MG Injection", -300, -100, "Q4W", dose="640"),)}),
+    _c("exc_b_cell_depletion", "belimumab weekly SC, open order since 200 days", MET,
+       "open order runs to as-of", meds={"bcell": (Med("0", "belimumab 200 MG/ML auto-injector",
+                                                        -200, None, "200", freq="QW",
+                                                        route="sc"),)}),
+    # exc_glucocorticoid_dose: > 0.5 mg/kg/day
+    _c("exc_glucocorticoid_dose", "prednisone 40 mg/day for 64 kg", MET, "0.63 mg/kg/day",
+       meds={"gc": (pred("40", start=-30),)}),
+    _c("exc_glucocorticoid_dose", "prednisone 32 mg/day for 64 kg", NOT, "exactly 0.5 mg/kg/day",
+       meds={"gc": (pred("32", start=-30),)}),
+    _c("exc_glucocorticoid_dose", "prednisone 20 mg/day, no weight", UNK, "no weight",
+       labs={"weight": ()}),
+    _c("exc_glucocorticoid_dose", "prednisone 40 mg/day, weight 141 lb", MET, "141 lb = 64 kg",
+       meds={"gc": (pred("40", start=-30),)},
+       labs={"weight": (Lab("29463-7", -10, "141", unit="[lb_av]"),)}),
+    _c("exc_glucocorticoid_dose", "methylprednisolone 1 mg/kg/day, no weight", MET,
+       "1.25 mg/kg/day needs no weight", labs={"weight": ()},
+       meds={"gc": (Med("6902", "methylprednisolone 40 MG Injection", -5, None, "1", "mg/kg",
+                        "QD", "iv"),)}),
+    # exc_viral
+    _c("exc_viral", "HBsAg positive", MET, "HBsAg positive",
+       labs={"viral": (qual("5196-1", "Positive"), *LN_VIRAL[1:])}),
+    _c("exc_viral", "HCV RNA 85000 IU/mL", MET, "HCV RNA detectable",
+       labs={"viral": (LN_VIRAL[0], Lab("11011-4", -25, "85000", unit="IU/mL"), LN_VIRAL[2])}),
+    _c("exc_viral", "HCV RNA '<15' IU/mL", NOT, "below quantification",
+       labs={"viral": (LN_VIRAL[0], qual("11011-4", "<15", unit="IU/mL"), LN_VIRAL[2])}),
+    _c("exc_viral", "no HIV test", UNK, "HIV missing", labs={"viral": LN_VIRAL[:2]}),
+    # exc_pregnancy
+    _c("exc_pregnancy", "urine hCG positive 10 days ago", MET, "positive on {D-10}",
+       labs={"preg": (qual("2106-3", "Positive", day=-10),)}),
+    _c("exc_pregnancy", "lactating mother Z39.1 20 days ago", MET, "breastfeeding",
+       dx={"other": (Dx("Z39.1", -20, source="encounter"),)}),
+    _c("exc_pregnancy", "no pregnancy test", UNK, "no test within 60 days", labs={"preg": ()}),
+    # exc_malignancy: within 5 years
+    _c("exc_malignancy", "breast cancer C50.911 4 years ago", MET, "within 5 years",
+       dx={"other": (Dx("C50.911", 0, years=4),)}),
+    _c("exc_malignancy", "breast cancer C50.911 6 years ago", NOT, "older than 5 years",
+       dx={"other": (Dx("C50.911", 0, years=6),)}),
+    _c("exc_malignancy", "basal cell carcinoma C44.311 2 years ago", UNK, "verify treatment",
+       dx={"other": (Dx("C44.311", 0, years=2),)}),
+)
+# fmt: on
+
+
+@dataclass(frozen=True)
+class CuratedTrial:
+    """The curated patients of one trial: its baseline and the cases built on it."""
+
+    trial_id: str
+    computable: tuple[str, ...]
+    dx: dict[str, tuple[Dx, ...]]
+    labs: dict[str, tuple[Lab, ...]]
+    meds: dict[str, tuple[Med, ...]]
+    expect: dict[str, tuple[str, str]]
+    summary: str
+    age: int  # the baseline patient's age in years
+    cases: tuple[Case, ...]
+
+
+TRIALS: tuple[CuratedTrial, ...] = (
+    CuratedTrial(
+        "cart_autoimmune",
+        COMPUTABLE,
+        BASELINE_DX,
+        BASELINE_LABS,
+        BASELINE_MEDS,
+        BASELINE_EXPECT,
+        BASELINE_SUMMARY,
+        41,
+        CASES,
+    ),
+    CuratedTrial(
+        "lupus_nephritis",
+        LN_COMPUTABLE,
+        LN_BASELINE_DX,
+        LN_BASELINE_LABS,
+        LN_BASELINE_MEDS,
+        LN_BASELINE_EXPECT,
+        LN_BASELINE_SUMMARY,
+        35,
+        LN_CASES,
+    ),
+)
+
 
 @dataclass
 class CuratedDrop:
@@ -510,6 +764,7 @@ class CuratedDrop:
     medications: list[dict[str, Any]]
     expected: list[dict[str, str]]
     cases: list[tuple[str, Case]]
+    trial_of: dict[str, str]  # patient id -> the trial its case is about
 
 
 def patient_id(index: int, width: int = 5) -> str:
@@ -544,11 +799,13 @@ def _day(as_of: date, offset: int, time: str = "") -> str:
 
 def build(as_of: date) -> CuratedDrop:
     """All curated rows, dated relative to `as_of`; patient ids P00001, P00002, ..."""
-    drop = CuratedDrop([], [], [], [], [], [])
-    for index, case in enumerate(CASES, start=1):
+    drop = CuratedDrop([], [], [], [], [], [], {})
+    cases = [(trial, case) for trial in TRIALS for case in trial.cases]
+    for index, (trial, case) in enumerate(cases, start=1):
         pid = patient_id(index)
         drop.cases.append((pid, case))
-        years, days = case.birth or (41, -30 - 2 * index)  # baseline: 41 years old
+        drop.trial_of[pid] = trial.trial_id
+        years, days = case.birth or (trial.age, -30 - 2 * index)  # the baseline's age
         born = _years_before(as_of, years) + timedelta(days=days)
         drop.patients.append(
             {
@@ -563,18 +820,19 @@ def build(as_of: date) -> CuratedDrop:
         )
         if case.empty:
             continue
-        for dx in _slots(BASELINE_DX, case.dx):
+        for dx in _slots(trial.dx, case.dx):
             drop.diagnoses.append(_dx_row(pid, dx, as_of))
-        for lab in _slots(BASELINE_LABS, case.labs):
+        for lab in _slots(trial.labs, case.labs):
             drop.labs.append(_lab_row(pid, lab, as_of))
-        for med in _slots(BASELINE_MEDS, case.meds):
+        for med in _slots(trial.meds, case.meds):
             drop.medications.append(_med_row(pid, med, as_of))
-        for crit in COMPUTABLE:
+        for crit in trial.computable:
             if crit in case.omit:
                 continue
-            status, why = case.expect.get(crit, BASELINE_EXPECT[crit])
+            status, why = case.expect.get(crit, trial.expect[crit])
             drop.expected.append(
                 {
+                    "trial_id": trial.trial_id,
                     "patient_id": pid,
                     "criterion_id": crit,
                     "expected_status": status,
@@ -726,6 +984,17 @@ LABS: tuple[LabTest, ...] = (
     LabTest("2106-3", None, 0.5, texts=(("Negative", 0.97), ("Positive", 0.03)), text_share=1),
     LabTest("2118-8", None, 0.3, texts=(("Negative", 0.97), ("Positive", 0.02),
             ("Indeterminate", 0.01)), text_share=1),
+    # lupus_nephritis: UPCR, anti-dsDNA (own ULN), C3 and C4 (own lower limit), body weight
+    LabTest("2890-2", "g/g", 0.5, math.log(0.6), 1.1, 2, log=True),
+    LabTest("2890-2", "mg/g", 0.3, math.log(600), 1.1, log=True),
+    LabTest("34366-5", "mg/mmol", 0.2, math.log(70), 1.1, log=True),
+    LabTest("5130-0", "IU/mL", 0.4, math.log(20), 1.2, log=True, ref_high="30",
+            texts=(("<10", 1),), text_share=0.2),
+    LabTest("4485-9", "g/L", 0.4, 1.1, 0.3, 2, low=0.1, ref_low="0.9", ref_high="1.8"),
+    LabTest("4485-9", "mg/dL", 0.2, 110, 30, low=10, ref_low="90", ref_high="180"),
+    LabTest("4498-2", "g/L", 0.4, 0.23, 0.09, 2, low=0.02, ref_low="0.1", ref_high="0.4"),
+    LabTest("29463-7", "kg", 1, 72, 15, 1, low=35, high=200),
+    LabTest("29463-7", "[lb_av]", 0.2, 159, 33, low=80, high=440),
 )
 LAB_TEXT_LIST: list[str] = sorted({text for test in LABS for text, _ in test.texts})
 

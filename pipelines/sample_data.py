@@ -555,7 +555,18 @@ def _sample_readme(
     for pid, case in curated.cases:
         outcome = [f"{crit} **{status}**" for crit, (status, _) in case.expect.items()]
         outcome += [case.eligibility] if case.eligibility else []
-        case_rows.append((pid, sites[pid], case.tests, case.what, ", ".join(outcome) or "left open"))
+        row = (
+            pid,
+            sites[pid],
+            curated.trial_of[pid],
+            case.tests,
+            case.what,
+            ", ".join(outcome) or "left open",
+        )
+        case_rows.append(row)
+    firsts = {}
+    for pid, _ in curated.cases:
+        firsts.setdefault(curated.trial_of[pid], pid)
     bad = [(f"`{q.file}`", q.line, q.patient_id, q.reason) for q in quarantined]
     lines = [
         "# Sample drop",
@@ -600,21 +611,26 @@ def _sample_readme(
         "  glucocorticoids, doses in mg or g, the contract's frequencies, open orders, refills",
         "  back to back, after small gaps and overlapping; CVX vaccines, live (03, 21, 121, 19)",
         "  and not live (141, 187).",
+        "- For lupus_nephritis: urine protein/creatinine ratios in g/g, mg/g, mg/mg and mg/mmol",
+        "  (2890-2, 13801-6, 34366-5), anti-dsDNA with its own ULN, C3 and C4 with their own",
+        "  lower limits (g/L, mg/dL), body weight in kg and [lb_av]; IV cyclophosphamide pulses,",
+        "  B-cell therapies by code or by name only (obinutuzumab, belimumab), mg/kg doses.",
         "",
         "## Curated patients",
         "",
         f"Days are counted back from the as-of date {as_of.isoformat()}; windows are inclusive",
         "at the far edge (90 days: `result_date >= as_of - 90 days`).",
-        f"{ids[0]} is the baseline: {sample_cases.BASELINE_SUMMARY}",
-        "It meets every computable criterion. Every other curated patient is the baseline",
-        "with one thing changed, so that this change alone decides the criterion it tests.",
+        *[f"{firsts[t.trial_id]} is the baseline of {t.trial_id}: {t.summary}" for t in sample_cases.TRIALS],
+        "Each meets every computable criterion of its trial. Every other curated patient is",
+        "the baseline of its trial with one thing changed, so that this change alone decides",
+        "the criterion it tests; expectations are written for that trial only.",
         "",
-        *_table(("patient", "site", "tests", "case", "expected"), case_rows),
+        *_table(("patient", "site", "trial", "tests", "case", "expected"), case_rows),
         "",
         f"## {EXPECTED}",
         "",
-        "One row per curated patient and computable criterion:",
-        "`patient_id, criterion_id, expected_status, why`, with `expected_status` one of",
+        "One row per curated patient and computable criterion of the patient's trial:",
+        "`trial_id, patient_id, criterion_id, expected_status, why`, with `expected_status` one of",
         "`met`, `not_met`, `unknown` in the design's sense (for an exclusion `met` means",
         "excluded; a missing measurement is `unknown`, a missing event `not_met`). Criteria",
         "the design leaves open for a case are left out (disease activity of a patient",

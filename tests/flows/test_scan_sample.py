@@ -109,7 +109,8 @@ def test_curated_sample_patients_get_the_status_the_generator_documents(scanned)
         f"got {actual[(e['patient_id'], e['criterion_id'])]['status']}: "
         f"{actual[(e['patient_id'], e['criterion_id'])]['evidence']}"
         for e in expected
-        if e["criterion_id"] in implemented
+        if e["trial_id"] == "cart_autoimmune"
+        and e["criterion_id"] in implemented
         and actual[(e["patient_id"], e["criterion_id"])]["status"] != e["expected_status"]
     ]
     assert not mismatches, "\n".join(mismatches)

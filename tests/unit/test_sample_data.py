@@ -84,9 +84,11 @@ def test_expected_names_each_curated_patient_and_only_valid_statuses(sample: Pat
         rows = list(csv.DictReader(handle))
 
     assert {r["expected_status"] for r in rows} == {"met", "not_met", "unknown"}
-    assert {r["criterion_id"] for r in rows} == set(sample_cases.COMPUTABLE)
-    tested = {c.tests for c in sample_cases.CASES}
-    assert set(sample_cases.COMPUTABLE) <= tested
+    assert {r["trial_id"] for r in rows} == {t.trial_id for t in sample_cases.TRIALS}
+    for trial in sample_cases.TRIALS:
+        criteria = {r["criterion_id"] for r in rows if r["trial_id"] == trial.trial_id}
+        assert criteria == set(trial.computable), trial.trial_id
+        assert set(trial.computable) <= {c.tests for c in trial.cases}, trial.trial_id
 
 
 def test_sample_holds_the_rows_that_must_be_quarantined(sample: Path) -> None:
