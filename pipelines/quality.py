@@ -27,6 +27,7 @@ from typing import Any
 import duckdb
 import great_expectations as gx
 import pandas as pd
+import pyarrow as pa
 from great_expectations.core.expectation_validation_result import (
     ExpectationSuiteValidationResult,
 )
@@ -95,14 +96,24 @@ def validate_suite(
 
 
 def stream(con: duckdb.DuckDBPyConnection, query: str, batch_rows: int) -> Iterator[pd.DataFrame]:
-    """The rows of a query as DataFrames of at most `batch_rows` rows (one, empty, if none)."""
+    """The rows of a query as DataFrames of `batch_rows` rows (the last one shorter; one
+    empty frame when there is no row). DuckDB hands over record batches of at most
+    `batch_rows` rows, often fewer; they are gathered up to `batch_rows` so that GX is
+    called as few times as the memory bound allows."""
     reader = con.sql(query).to_arrow_reader(batch_rows)
-    seen = False
+    pending: list[pa.RecordBatch] = []
+    count, seen = 0, False
     for batch in reader:
-        seen = True
-        yield batch.to_pandas()
-    if not seen:
-        yield reader.schema.empty_table().to_pandas()
+        pending.append(batch)
+        count += batch.num_rows
+        while count >= batch_rows:
+            table = pa.Table.from_batches(pending)
+            seen = True
+            yield table.slice(0, batch_rows).to_pandas()
+            rest = table.slice(batch_rows)
+            pending, count = rest.to_batches(), rest.num_rows
+    if count or not seen:
+        yield pa.Table.from_batches(pending, schema=reader.schema).to_pandas()
 
 
 def _validate_suite(ctx, con, suite: Suite, params: dict, run_id: str, batch_rows: int) -> list[dict]:
