@@ -29,7 +29,7 @@ def scanned(tmp_path_factory) -> dict:
         warehouse=root / "wh.duckdb",
         out=root / "exports",
         trials_dir=SQL_DIR / "trials",
-        trial_ids=["cart_autoimmune"],
+        trial_ids=None,  # every trial found: one ingest and staging, several trials
         as_of=AS_OF,
     )
     first = scan_flow(**args)
@@ -100,16 +100,25 @@ def test_second_scan_of_the_same_drop_loads_nothing_and_gives_the_same_outputs(s
         assert (scanned["folder"] / name).read_bytes() == content, name
 
 
-def test_curated_sample_patients_get_the_status_the_generator_documents(scanned):
+def test_a_scan_without_trial_evaluates_and_exports_every_trial(scanned):
+    assert {"cart_autoimmune", "lupus_nephritis"} <= set(scanned["first"]["folders"])
+    for trial_id, folder in scanned["first"]["folders"].items():
+        assert Path(folder) == scanned["folder"].parent.parent / trial_id / AS_OF.isoformat()
+        assert (Path(folder) / "candidates.csv").is_file(), trial_id
+
+
+@pytest.mark.parametrize("trial_id", ["cart_autoimmune", "lupus_nephritis"])
+def test_curated_sample_patients_get_the_status_the_generator_documents(scanned, trial_id):
     expected = _rows(SAMPLE / "expected" / "statuses.csv")
-    actual = {(r["patient_id"], r["criterion_id"]): r for r in _rows(scanned["folder"] / "criteria.csv")}
+    folder = Path(scanned["first"]["folders"][trial_id])
+    actual = {(r["patient_id"], r["criterion_id"]): r for r in _rows(folder / "criteria.csv")}
     implemented = {c for _, c in actual}
     mismatches = [
         f"{e['patient_id']} {e['criterion_id']}: expected {e['expected_status']} ({e['why']}), "
         f"got {actual[(e['patient_id'], e['criterion_id'])]['status']}: "
         f"{actual[(e['patient_id'], e['criterion_id'])]['evidence']}"
         for e in expected
-        if e["trial_id"] == "cart_autoimmune"
+        if e["trial_id"] == trial_id
         and e["criterion_id"] in implemented
         and actual[(e["patient_id"], e["criterion_id"])]["status"] != e["expected_status"]
     ]

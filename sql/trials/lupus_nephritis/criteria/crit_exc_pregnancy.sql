@@ -1,0 +1,93 @@
+-- crit_exc_pregnancy: one row per patient; exclusion exc_pregnancy (met = excluded).
+-- Reads: stg_patients, stg_labs, stg_diagnoses, valuesets (pregnancy_tests,
+-- pregnancy_diagnoses), params.
+-- met: the latest pregnancy test within window_days (inclusive) is positive, or a
+-- pregnancy diagnosis (category pregnancy) or a lactation record (category
+-- breastfeeding: Z39.1) is dated within window_days. not_met: the latest test in the
+-- window is negative, or the patient is male. Otherwise unknown (no test: verify at
+-- screening); an indeterminate latest test is unknown too. Breastfeeding is rarely
+-- coded: a woman who is not excluded is asked at screening (the evidence says so).
+with limits as (
+    select param('exc_pregnancy', 'window_days') as window_days
+),
+
+-- window: result_date in [as_of - window_days, as_of]
+latest_test as (
+    select
+        l.patient_id,
+        l.qualitative,
+        l.result_date,
+        l.code
+    from stg_labs as l
+    inner join vs('pregnancy_tests') as v
+        on l.code_system = v.code_system and l.code = v.code
+    where
+        l.result_date <= as_of()
+        and l.result_date >= as_of() - cast((select lim.window_days from limits as lim) as integer)
+        and l.qualitative is not null
+    qualify row_number() over (
+        partition by l.patient_id order by l.result_date desc, l._load_id desc, l._line desc
+    ) = 1
+),
+
+-- window: diagnosis_date in [as_of - window_days, as_of]
+latest_diagnosis as (
+    select
+        d.patient_id,
+        max(d.diagnosis_date) as diagnosis_date,
+        arg_max(
+            d.code_as_reported || if(v.category = 'breastfeeding', ' (lactation)', ' (pregnancy)'),
+            d.diagnosis_date
+        ) as code
+    from stg_diagnoses as d
+    inner join vs('pregnancy_diagnoses') as v
+        on
+            d.code_system = v.code_system
+            and (d.code = v.code or (v.match = 'prefix' and starts_with(d.code, v.code)))
+    where
+        d.diagnosis_date <= as_of()
+        and d.diagnosis_date >= as_of() - cast((select lim.window_days from limits as lim) as integer)
+    group by d.patient_id
+),
+
+final as (
+    select
+        p.patient_id,
+        'exc_pregnancy' as criterion_id,
+        case
+            when t.qualitative = 'positive' or g.patient_id is not null then 'met'
+            when t.qualitative = 'negative' then 'not_met'
+            when p.sex = 'M' then 'not_met'
+            else 'unknown'
+        end as status,
+        case
+            when t.qualitative = 'positive'
+                then
+                    'pregnancy test (LOINC ' || t.code || ') positive on '
+                    || strftime(t.result_date, '%Y-%m-%d')
+            when g.patient_id is not null
+                then 'diagnosis ' || g.code || ' on ' || strftime(g.diagnosis_date, '%Y-%m-%d')
+            when t.qualitative is not null
+                then
+                    'pregnancy test (LOINC ' || t.code || ') ' || t.qualitative || ' on '
+                    || strftime(t.result_date, '%Y-%m-%d')
+                    || if(p.sex = 'M', '', '; breastfeeding: ask at screening')
+            when p.sex = 'M' then 'not applicable: sex recorded as male'
+            else
+                'no pregnancy test within ' || cast(l.window_days as integer)
+                || ' days before '
+                || strftime(as_of(), '%Y-%m-%d')
+                || ': verify pregnancy and breastfeeding at screening'
+        end as evidence,
+        coalesce(
+            case when t.qualitative = 'positive' then t.result_date end,
+            g.diagnosis_date,
+            t.result_date
+        ) as evidence_date
+    from stg_patients as p
+    cross join limits as l
+    left join latest_test as t on p.patient_id = t.patient_id
+    left join latest_diagnosis as g on p.patient_id = g.patient_id
+)
+
+select * from final

@@ -1,0 +1,66 @@
+"""lupus_nephritis exc_b_cell_depletion: B-cell depleting therapy in the 12 months, belimumab or
+anifrolumab in the 3 months before the as-of date (2026-11-26). met = excluded."""
+
+from datetime import date, timedelta
+
+import pytest
+
+TRIAL = "lupus_nephritis"
+AS_OF = date(2026, 11, 26)
+
+
+def day(offset: int) -> str:
+    return (AS_OF + timedelta(days=offset)).isoformat()
+
+
+def infusion(
+    name: str, start: int, end: int | None = None, freq: str | None = "ONCE", code: str = "0"
+) -> dict:
+    ends = None if end is None else day(end)
+    return {"code": code, "drug_name": name, "start_date": day(start), "end_date": ends,
+            "dose_value": 1000, "frequency": freq, "route": "iv"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("order", "expected"),
+    [
+        pytest.param(infusion("rituximab", -365, code="121191"), "met", id="rituximab-exactly-365-days-ago"),
+        pytest.param(infusion("rituximab", -366, code="121191"), "not_met", id="rituximab-366-days-ago"),
+        pytest.param(
+            infusion("rituximab 10 MG/ML", -400, -365, "Q2W"), "met", id="order-ending-on-window-start"
+        ),
+        pytest.param(infusion("MabThera 500 mg", -100), "met", id="brand-name-mabthera"),
+        pytest.param(infusion("obinutuzumab 1000 MG", -300), "met", id="obinutuzumab-by-name"),
+        pytest.param(infusion("Gazyva", -300), "met", id="obinutuzumab-brand-gazyva"),
+        pytest.param(infusion("ocrelizumab 300 MG", -200), "met", id="ocrelizumab-by-name"),
+        pytest.param(infusion("ofatumumab", -200), "met", id="ofatumumab-another-b-cell-depleting"),
+        pytest.param(infusion("rituximab", 3, code="121191"), "not_met", id="after-as-of-ignored"),
+        pytest.param(infusion("belimumab 400 MG", -90), "met", id="belimumab-exactly-90-days-ago"),
+        pytest.param(infusion("belimumab 400 MG", -91), "not_met", id="belimumab-91-days-ago"),
+        pytest.param(infusion("belimumab 400 MG", -200), "not_met", id="belimumab-within-12-months-only"),
+        pytest.param(
+            infusion("belimumab 200 MG/ML", -700, None, "QW"), "met", id="open-weekly-belimumab-order"
+        ),
+        pytest.param(infusion("anifrolumab-fnia 300 MG", -60), "met", id="anifrolumab-by-name"),
+        pytest.param(
+            infusion("anifrolumab 300 MG", -120, -91, "Q4W"), "not_met", id="anifrolumab-stopped-91-days"
+        ),
+    ],
+)
+def test_ln_exc_b_cell_depletion_windows_per_drug_class(scenario, order, expected):
+    scenario.patient().medication(**order)
+    status, evidence = scenario.evaluate(TRIAL)["exc_b_cell_depletion"]
+    assert status == expected, evidence
+
+
+def test_ln_exc_b_cell_depletion_no_order_is_not_met_and_old_orders_are_named(scenario):
+    scenario.patient().medication(**infusion("rituximab", -500, code="121191"))
+    status, evidence = scenario.evaluate(TRIAL)["exc_b_cell_depletion"]
+    assert status == "not_met"
+    assert evidence.endswith("(older, not counted: rituximab on 2025-07-14)")
+
+
+def test_ln_exc_b_cell_depletion_windows_are_parameters(scenario):
+    scenario.patient().medication(**infusion("belimumab", -120))
+    overrides = {"exc_b_cell_depletion.belimumab_window_days": 180}
+    assert scenario.evaluate(TRIAL, overrides=overrides)["exc_b_cell_depletion"][0] == "met"
