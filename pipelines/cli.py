@@ -123,6 +123,8 @@ def _quiet_prefect() -> None:
     """Readable console: our progress lines only (see pipelines/logging.yml)."""
     os.environ.setdefault("PREFECT_LOGGING_SETTINGS_PATH", str(PROJECT_ROOT / "pipelines" / "logging.yml"))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # On a loaded 2-core machine the temporary API server can need more than 20 s.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("PREFECT_CLI_PROMPT", "false")
 
 
