@@ -14,7 +14,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from pipelines.errors import CohortscanError, ParameterError
+from pipelines.errors import CohortscanError
 from pipelines.settings import PROJECT_ROOT, Settings
 
 
@@ -234,17 +234,17 @@ def cmd_whatif(settings: Settings, assignments: list[str], as_of_given: bool, na
     """Re-evaluate one trial with `--set` values; print the delta, write it beside the run."""
     from pipelines.runlock import run_lock
     from pipelines.trials import discover_trials
-    from pipelines.whatif import format_result, run_whatif
+    from pipelines.whatif import format_result, pick_trial, run_whatif
 
-    trial_ids = settings.trials or discover_trials(settings.trials_dir)
-    if len(trial_ids) != 1:
-        raise ParameterError(f"whatif takes one --trial (trials: {', '.join(trial_ids) or 'none'})")
+    trial_id = pick_trial(
+        settings.trials_dir, settings.trials or discover_trials(settings.trials_dir), assignments
+    )
     with run_lock(settings.warehouse, "cohortscan whatif", settings.lock_wait_seconds):
         result = run_whatif(
             settings.warehouse,
             settings.trials_dir,
             settings.out,
-            trial_ids[0],
+            trial_id,
             assignments,
             settings.as_of if as_of_given else None,
             name,

@@ -63,6 +63,21 @@ def parse_assignments(trial: Trial, assignments: Sequence[str]) -> dict[str, flo
     return values
 
 
+def pick_trial(trials_dir: Path, trial_ids: Sequence[str], assignments: Sequence[str]) -> str:
+    """The trial a what-if is about: the only one given, or the only one declaring every
+    `--set` name (so `--set inc_renal.egfr_min=15` needs no --trial when one trial has it)."""
+    if len(trial_ids) == 1:
+        return trial_ids[0]
+    names = {text.partition("=")[0].strip() for text in assignments}
+    owners = [t for t in trial_ids if names <= set(trials.load_trial(trials_dir, t).parameters)]
+    if len(owners) == 1:
+        return owners[0]
+    which = "several trials declare" if owners else "no trial declares"
+    raise ParameterError(
+        f"{which} {', '.join(sorted(names))}; give --trial (trials: {', '.join(trial_ids) or 'none'})"
+    )
+
+
 def default_name(values: Mapping[str, float | str]) -> str:
     """`inc_renal.egfr_min=15`, several joined with '+', safe as a file name."""
     text = "+".join(f"{key}={_fmt(value)}" for key, value in values.items())

@@ -173,3 +173,15 @@ def test_cli_whatif_prints_the_delta(scanned, capsys, monkeypatch):
     assert "inc_renal.egfr_min: 30 -> 15" in printed
     assert "patients added (2):" in printed
     assert (out / "mini_trial" / "2026-11-26" / "whatif-renal15.html").is_file()
+
+
+def test_whatif_without_trial_picks_the_only_trial_declaring_the_names():
+    from pipelines.settings import SQL_DIR
+    from pipelines.whatif import pick_trial
+
+    both = ["cart_autoimmune", "lupus_nephritis"]
+    assert pick_trial(SQL_DIR / "trials", both, ["inc_renal.egfr_min=15"]) == "cart_autoimmune"
+    with pytest.raises(ParameterError, match=r"several trials declare inc_age\.min_age_years; give --trial"):
+        pick_trial(SQL_DIR / "trials", both, ["inc_age.min_age_years=21"])
+    with pytest.raises(ParameterError, match=r"no trial declares nope\.x"):
+        pick_trial(SQL_DIR / "trials", both, ["nope.x=1"])
