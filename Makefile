@@ -26,6 +26,11 @@ test: $(STAMP) chromium
 chromium:
 	sh scripts/ensure_chromium.sh
 
+## Benchmark: per-stage figures for drops of SIZES patients, written to bench/README.md.
+SIZES ?= 10000,100000,1000000
+bench: $(STAMP)
+	$(BIN)/python bench/run.py --sizes $(SIZES) --readme
+
 lint: $(STAMP)
 	$(BIN)/pre-commit run --all-files --show-diff-on-failure
 
