@@ -199,7 +199,7 @@ def _check_valuesets(manifest: Path, trial: Trial) -> None:
         raise TrialConfigError(f"{folder / (name + '.csv')}: value set read by the SQL is missing")
     for name in sorted(set(trial.valueset_files) - used):
         raise TrialConfigError(f"{trial.valueset_files[name]}: value set used by no criterion")
-    for name, path in trial.valueset_files.items():
+    for path in trial.valueset_files.values():
         header = path.read_text(encoding="utf-8").splitlines()[:1]
         columns = tuple(h.strip() for h in header[0].split(",")) if header else ()
         if columns[: len(VALUESET_COLUMNS)] != VALUESET_COLUMNS:
