@@ -15,7 +15,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE as NO_CACHE
 
-from pipelines import evaluate, exports, ingest, quality, runs, staging, trials
+from pipelines import evaluate, exports, ingest, quality, reuse, runs, staging, trials
 from pipelines.errors import DropRefused
 from pipelines.runlock import run_lock
 from pipelines.settings import Settings
@@ -285,12 +285,18 @@ def _scan(s: Settings, trial_ids: list[str], run_id: str) -> dict[str, Any]:
             with open_warehouse(s.warehouse) as con:
                 runs.declare_full_refresh(con, run_id)
         t1 = time.monotonic()
-        checked = quality_flow(s.warehouse, s.as_of, run_id, work_dir, s.dq_batch_rows)
+        key, checked = reuse_validated(s, run_id, work_dir, files)
+        if checked is None:
+            checked = quality_flow(s.warehouse, s.as_of, run_id, work_dir, s.dq_batch_rows)
         validation = quality.outcome(checked["checks"], "data_docs/index.html")
         evidence = s.out / quality.FAILED_DIR / run_id
         validation = gate_validation(
             checked["checks"], evidence, work_dir, _evidence_payload(s, run_id, started_at, files, checked)
         )
+        if "reused_from" in checked:
+            validation["reused_from"] = checked["reused_from"]
+        else:
+            remember_validated(s, key, run_id, checked, work_dir)
         evaluated = evaluate_flow(
             s.warehouse, s.trials_dir, trial_ids, s.as_of, staging_counts=checked["staging_counts"]
         )
@@ -355,6 +361,43 @@ def _scan(s: Settings, trial_ids: list[str], run_id: str) -> dict[str, Any]:
         "trials": evaluated["trials"],
         "timings": timings,
     }
+
+
+@task(cache_policy=NO_CACHE)
+def reuse_validated(
+    s: Settings, run_id: str, work_dir: Path, files: list[dict[str, Any]]
+) -> tuple[str, dict[str, Any] | None]:
+    """The fingerprint of what staging and the gate read, and, when no file was loaded and
+    the last validated staging has that fingerprint, its checks (recorded again under this
+    run) and staging counts; else None (see pipelines/reuse.py)."""
+    started = time.monotonic()
+    with open_warehouse(s.warehouse) as con:
+        key = reuse.fingerprint(con, s.as_of)
+        fresh = s.full_refresh or any(f["status"] == "loaded" for f in files)
+        found = None if fresh else reuse.find(con, key, reuse.kept_dir(s.warehouse), work_dir)
+        if found is None:
+            return key, None
+        quality.record_results(con, run_id, found["checks"])
+    seconds = round(time.monotonic() - started, 3)
+    _say(
+        f"no new file: staging and validation of run {found['run_id']} reused ({seconds:.1f} s)",
+        event="validation_reused",
+        reused_from=found["run_id"],
+        seconds=seconds,
+    )
+    return key, {
+        "checks": found["checks"],
+        "staging_counts": found["staging_counts"],
+        "timings": {"validate": 0.0, "stage": seconds},
+        "reused_from": found["run_id"],
+    }
+
+
+@task(cache_policy=NO_CACHE)
+def remember_validated(s: Settings, key: str, run_id: str, checked: dict[str, Any], work_dir: Path) -> None:
+    """Record that this run's staging passed the gate (for a later re-scan to reuse)."""
+    with open_warehouse(s.warehouse) as con:
+        reuse.remember(con, key, run_id, checked, work_dir, reuse.kept_dir(s.warehouse))
 
 
 def _evidence_payload(
