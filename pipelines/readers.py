@@ -265,6 +265,14 @@ def _number_rows(con: duckdb.DuckDBPyConnection, path: Path, header: Header, bla
         "select distinct line from _rejects union select line from _blank_lines"
     )
     first_line = 1 if parquet else 2
+    if con.execute("select count(*) from _rejected_lines").fetchone()[0] == 0:
+        # Nothing rejected and no empty line (the usual file): lines follow the records.
+        con.execute(
+            f"create temp table _incoming as select "
+            f"rowid - (select min(rowid) from _source) + ? as _line, {select} from _source",
+            [first_line],
+        )
+        return
     con.execute(
         f"""
         create temp table _incoming as
