@@ -54,6 +54,9 @@ kinds = collections.defaultdict(list)
 for f in files:
     kinds[(f.split('/')[-1].split('-')[0].split('.')[0], f.endswith('.parquet'))].append(f)
 con = duckdb.connect()
+# Bounded like the warehouse: past the limit DuckDB spills to disk instead of growing.
+con.execute("set memory_limit = '4GB'")
+con.execute("set temp_directory = 'bench/out/tmp'")
 rows = 0
 for (kind, parquet), paths in sorted(kinds.items()):
     table = f"{kind}_{'pq' if parquet else 'csv'}"
