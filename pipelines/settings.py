@@ -52,6 +52,12 @@ class Settings(BaseSettings):
         description="Data-quality gate: rows per batch streamed from DuckDB to Great "
         "Expectations; memory grows with it, the results do not change.",
     )
+    duckdb_memory_limit: str = Field(
+        default="1GB",
+        pattern=r"^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="DuckDB's memory limit per connection (e.g. 1GB): past it, joins, sorts and "
+        "windows spill to '<warehouse>.tmp' beside the warehouse instead of growing.",
+    )
     lock_wait_seconds: float = Field(
         default=0.0,
         ge=0,

@@ -18,7 +18,7 @@ import duckdb
 
 from pipelines import runlock
 from pipelines.errors import WarehouseBusy
-from pipelines.settings import SQL_DIR
+from pipelines.settings import SQL_DIR, Settings
 
 READER_WAIT_SECONDS = 30.0
 
@@ -54,6 +54,7 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
                     "wait for it to finish or use another --warehouse"
                 ) from None
             time.sleep(0.25)
+    con.execute(f"set memory_limit = '{Settings().duckdb_memory_limit}'")
     if not read_only:
         bootstrap(con)
     return con
