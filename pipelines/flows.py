@@ -124,15 +124,18 @@ def ingest_flow(extracts: Path, warehouse: Path, run_id: str) -> list[dict[str, 
     files = ingest_files(extracts, warehouse, run_id)
     refused = [f for f in files if f["status"] == "refused"]
     loaded = sum(f["status"] == "loaded" for f in files)
-    skipped = len(files) - loaded - len(refused)
+    skipped = sum(f["status"] == "skipped" for f in files)
+    ignored = sum(f["status"] == "ignored" for f in files)
     rows = {k: sum(f[f"rows_{k}"] for f in files) for k in ("read", "loaded", "quarantined")}
     seconds = round(time.monotonic() - started, 3)
     _say(
-        f"ingest: {loaded} file(s) loaded, {skipped} skipped, {len(refused)} refused; "
+        f"ingest: {loaded} file(s) loaded, {skipped} skipped, {ignored} ignored, "
+        f"{len(refused)} refused; "
         f"{rows['loaded']} rows loaded, {rows['quarantined']} quarantined ({seconds:.1f} s)",
         event="ingest",
         files_loaded=loaded,
         files_skipped=skipped,
+        files_ignored=ignored,
         files_refused=len(refused),
         rows_read=rows["read"],
         rows_loaded=rows["loaded"],
