@@ -322,7 +322,9 @@ def record_results(con: duckdb.DuckDBPyConnection, run_id: str, results: list[di
     """Append one `dq_results` row per check of this run (trends are queries over it)."""
     checked_at = datetime.now()
     con.executemany(
-        "insert into dq_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into dq_results (run_id, checked_at, stage, table_name, check_name, expectation, kind, "
+        "severity, status, element_count, unexpected_count, unexpected_percent, batches, "
+        "first_location, on_failure) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             [
                 run_id, checked_at, r["stage"], r["table"], r["check"], r["expectation"], r["kind"],
