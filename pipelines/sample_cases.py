@@ -985,9 +985,9 @@ LABS: tuple[LabTest, ...] = (
     LabTest("2118-8", None, 0.3, texts=(("Negative", 0.97), ("Positive", 0.02),
             ("Indeterminate", 0.01)), text_share=1),
     # lupus_nephritis: UPCR, anti-dsDNA (own ULN), C3 and C4 (own lower limit), body weight
-    LabTest("2890-2", "g/g", 0.5, math.log(0.6), 1.1, 2, log=True),
-    LabTest("2890-2", "mg/g", 0.3, math.log(600), 1.1, log=True),
-    LabTest("34366-5", "mg/mmol", 0.2, math.log(70), 1.1, log=True),
+    LabTest("2890-2", "g/g", 0.5, math.log(0.6), 1.1, 2, high=30, log=True),
+    LabTest("2890-2", "mg/g", 0.3, math.log(600), 1.1, high=30000, log=True),
+    LabTest("34366-5", "mg/mmol", 0.2, math.log(70), 1.1, high=3400, log=True),
     LabTest("5130-0", "IU/mL", 0.4, math.log(20), 1.2, log=True, ref_high="30",
             texts=(("<10", 1),), text_share=0.2),
     LabTest("4485-9", "g/L", 0.4, 1.1, 0.3, 2, low=0.1, ref_low="0.9", ref_high="1.8"),
