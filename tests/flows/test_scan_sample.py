@@ -123,3 +123,12 @@ def test_curated_sample_patients_get_the_status_the_generator_documents(scanned,
         and actual[(e["patient_id"], e["criterion_id"])]["status"] != e["expected_status"]
     ]
     assert not mismatches, "\n".join(mismatches)
+
+
+@pytest.mark.parametrize("trial_id", ["cart_autoimmune", "lupus_nephritis"])
+def test_sample_funnel_equals_the_documented_funnel(scanned, trial_id):
+    """tests/flows/sample_funnel_<trial>.csv documents the sample's funnel as-of 2026-11-26."""
+    documented = _rows(Path(__file__).parent / f"sample_funnel_{trial_id}.csv")
+    funnel = scanned["first"]["trials"][trial_id]["funnel"]
+    got = [{k: str(step[k]) for k in ("step", "remaining", "removed", "unknown")} for step in funnel]
+    assert got == documented
