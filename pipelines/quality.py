@@ -1,13 +1,17 @@
 """The data-quality gate: run the suites of `expectations/` with Great Expectations.
 
-Every row is validated with bounded memory. GX's SQL datasource fails on DuckDB through
-duckdb-engine (GX issues #10738, #11579: every expectation "N/A"), so each table is
-streamed from DuckDB as Arrow record batches of `batch_rows` rows
-(`con.sql(query).to_arrow_reader(batch_rows)`); each batch becomes a pandas DataFrame,
-GX's pandas engine validates it, and the per-batch results are combined: counts add up
-and a check passes only if it passes on every batch. One batch is in memory at a time.
-Cross-table rules are SQL that DuckDB runs; their offending rows stream the same way and
-are checked with `expect_table_row_count_to_equal(0)`.
+Every row is validated inside DuckDB, with DuckDB's memory limit (it spills to disk past
+it). Each table suite runs on GX's SQL engine (`SqlAlchemyExecutionEngine`): GX turns
+each expectation into aggregate queries (`sum(case when <unexpected> ...)`), DuckDB runs
+them over the whole table, and only counts and the first offending rows come back.
+GX's SQL datasource fails on DuckDB through plain duckdb-engine (GX issues #10738 and
+#11579: every expectation "N/A"); `pipelines/gx_duckdb.py` explains why and holds the
+dialect that fixes it. A suite reads a view `dq.<table>` (the table's columns plus the
+suite's derived columns), created for the run and dropped after it.
+
+Cross-table rules are SQL that DuckDB runs; their offending rows (few, by design) stream
+as Arrow record batches into GX's pandas engine and are checked with
+`expect_table_row_count_to_equal(0)`, one batch in memory at a time.
 
 GX keeps its suites and validation results in a file context under the run's work
 folder (`OUT/.dq-<run_id>/gx`), and writes Data Docs to `OUT/.dq-<run_id>/data_docs`;
@@ -17,6 +21,7 @@ moves them to `OUT/_failed/<run_id>/` next to that run's run.json.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -40,20 +45,25 @@ from great_expectations.data_context.types.resource_identifiers import (
 from great_expectations.expectations.registry import get_expectation_impl
 from great_expectations.expectations.row_conditions import Column
 
-from pipelines import contract
+from pipelines import contract, gx_duckdb
 from pipelines.errors import ValidationFailed
 from pipelines.exports import write_json
-from pipelines.quality_merge import PARTIAL, check_result, merge, merge_all
+from pipelines.quality_merge import PARTIAL, check_result, merge
 from pipelines.quality_suites import Rule, Suite, load_rules, load_suites, parameters_for
 from pipelines.warehouse import ident, read_sql, scalar
 
 DEFAULT_BATCH_ROWS = 250_000
 
 RULES_SUITE = "cross_table"
+SQL_SOURCE = "warehouse"
+VIEW_SCHEMA = "dq"
 DOCS_SITE = "cohortscan"
 FAILED_DIR = "_failed"
 VALIDATION_DIR = "_validation"
 _SEVERITY = {"error": "critical", "warning": "warning"}
+# GX warns on every type check that the dialect has no type module of its own and it uses
+# SQLAlchemy's top-level types: those are what the suites' `type_` names (DATE, DOUBLE).
+logging.getLogger("great_expectations.expectations.type_comparison").setLevel(logging.ERROR)
 
 
 def run_suites(
@@ -74,7 +84,7 @@ def run_suites(
     params = parameters_for(as_of)
     results = []
     for suite in load_suites(stage):
-        results += _validate_suite(ctx, con, suite, params, run_id, batch_rows)
+        results += _validate_suite(ctx, con, suite, params, run_id)
     rules = load_rules(stage)
     if rules:
         results += _validate_rules(ctx, con, rules, stage, as_of, run_id, batch_rows)
@@ -91,8 +101,9 @@ def validate_suite(
     *,
     batch_rows: int = DEFAULT_BATCH_ROWS,
 ) -> list[dict[str, Any]]:
-    """Validate one table's suite (no Data Docs built); one result per check."""
-    return _validate_suite(context(work_dir), con, suite, parameters_for(as_of), run_id, batch_rows)
+    """Validate one table's suite (no Data Docs built); one result per check.
+    (`batch_rows` is accepted for callers of the earlier batched engine and unused.)"""
+    return _validate_suite(context(work_dir), con, suite, parameters_for(as_of), run_id)
 
 
 def stream(con: duckdb.DuckDBPyConnection, query: str, batch_rows: int) -> Iterator[pd.DataFrame]:
@@ -116,27 +127,34 @@ def stream(con: duckdb.DuckDBPyConnection, query: str, batch_rows: int) -> Itera
         yield pa.Table.from_batches(pending, schema=reader.schema).to_pandas()
 
 
-def _validate_suite(ctx, con, suite: Suite, params: dict, run_id: str, batch_rows: int) -> list[dict]:
+def _validate_suite(ctx, con, suite: Suite, params: dict, run_id: str) -> list[dict]:
+    """One GX validation of the whole table, run by DuckDB through GX's SQL engine."""
     gx_suite = ctx.suites.add_or_update(_gx_suite(suite))
-    batch_definition = _batch_definition(ctx, suite.table)
-    combined, batches, rows = None, 0, 0
     table_columns = [row[0] for row in con.execute(f"describe {ident(suite.table)}").fetchall()]
-    for frame in stream(con, suite.query(table_columns), batch_rows):
-        index_columns = [c for c in suite.locate_by if c in frame.columns]
+    view = f"{VIEW_SCHEMA}.{ident(suite.table)}"
+    con.execute(f"create schema if not exists {VIEW_SCHEMA}")
+    con.execute(f"create or replace view {view} as {suite.query(table_columns, schema='main')}")
+    url = gx_duckdb.register(con)
+    try:
+        source = ctx.data_sources.add_or_update_sql(SQL_SOURCE, connection_string=url)
+        asset = source.add_table_asset(suite.table, table_name=suite.table, schema_name=VIEW_SCHEMA)
+        batch = asset.add_batch_definition_whole_table("whole").get_batch()
         result_format = {
             "result_format": "SUMMARY",
             "partial_unexpected_count": PARTIAL,
-            "unexpected_index_column_names": index_columns,
+            "unexpected_index_column_names": [c for c in suite.locate_by if c in table_columns],
         }
-        batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
         validation = batch.validate(gx_suite, result_format=result_format, expectation_parameters=params)
-        combined = merge_all(combined, validation)
-        batches, rows = batches + 1, rows + len(frame)
-    combined.meta.update(_run_meta(run_id, suite.table, batches, rows))
-    store_result(ctx, suite.table, run_id, suite.stage, combined)
-    by_name = {r.expectation_config.meta["check"]: r for r in combined.results}
+    finally:
+        gx_duckdb.unregister(url)
+        con.execute(f"drop view if exists {view}")
+        ctx.data_sources.delete(SQL_SOURCE)
+    rows = scalar(con, f"select count(*) from {ident(suite.table)}")
+    validation.meta.update(_run_meta(run_id, suite.table, 1, rows, "DuckDB, GX SQL engine"))
+    store_result(ctx, suite.table, run_id, suite.stage, validation)
+    by_name = {r.expectation_config.meta["check"]: r for r in validation.results}
     files = _file_names(con)
-    return [check_result(check, by_name[check.name], batches, rows, files) for check in suite.checks]
+    return [check_result(check, by_name[check.name], 1, rows, files) for check in suite.checks]
 
 
 def _validate_rules(ctx, con, rules: list[Rule], stage: str, as_of: date, run_id: str, batch_rows: int):
@@ -158,7 +176,9 @@ def _validate_rules(ctx, con, rules: list[Rule], stage: str, as_of: date, run_id
         evrs.append(combined)
         results.append(check_result(rule, combined, batches, denominator, files, first_row=first))
     result = _suite_result(RULES_SUITE, evrs)
-    result.meta.update(_run_meta(run_id, f"{RULES_SUITE} ({stage})", len(rules), None))
+    result.meta.update(
+        _run_meta(run_id, f"{RULES_SUITE} ({stage})", len(rules), None, "DuckDB via Arrow batches")
+    )
     store_result(ctx, RULES_SUITE, run_id, stage, result)
     return results
 
@@ -288,13 +308,12 @@ def _suite_result(name: str, evrs: list) -> ExpectationSuiteValidationResult:
     )
 
 
-def _run_meta(run_id: str, asset: str, batches: int, rows: int | None) -> dict[str, Any]:
-    """What Data Docs show of a combined result: run, table, batches and rows."""
+def _run_meta(run_id: str, asset: str, batches: int, rows: int | None, engine: str) -> dict[str, Any]:
+    """What Data Docs show of a result: run, table, engine, batches and rows."""
     return {
         "run_id": {"run_name": run_id, "run_time": datetime.now().isoformat()},
-        "batch_spec": {"data_asset_name": asset, "batch_data": "DuckDB via Arrow batches",
-                       "batches": batches, "rows": rows},
-    }  # fmt: skip
+        "batch_spec": {"data_asset_name": asset, "batch_data": engine, "batches": batches, "rows": rows},
+    }
 
 
 def _register_run_values(con: duckdb.DuckDBPyConnection, run_id: str, as_of: date) -> None:

@@ -88,14 +88,16 @@ class Suite:
                 names.add(check.where["column"])
         return names
 
-    def query(self, table_columns: list[str]) -> str:
-        """The SELECT streamed to GX: of the table's columns only those the checks read
-        (less memory per batch), plus the derived columns. A column the table lacks is
-        left out, so the check naming it fails instead of the query."""
+    def query(self, table_columns: list[str], schema: str | None = None) -> str:
+        """The SELECT GX validates: of the table's columns those the checks read, plus
+        the derived columns. A column the table lacks is left out, so the check naming it
+        fails instead of the query. `schema` qualifies the table (a view in another
+        schema would otherwise bind the table's name to itself)."""
         wanted = self.columns()
         select = [_quote(c) for c in table_columns if c in wanted]
         select += [f"{expr} as {_quote(name)}" for name, expr in self.derived.items()]
-        return f"select {', '.join(select) or '*'} from {ident(self.table)}"
+        source = f"{ident(schema)}.{ident(self.table)}" if schema else ident(self.table)
+        return f"select {', '.join(select) or '*'} from {source}"
 
 
 @dataclass(frozen=True)
