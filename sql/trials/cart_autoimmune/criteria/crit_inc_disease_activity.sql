@@ -92,6 +92,7 @@ anca_results as (
 anca_latest as (
     select
         r.patient_id,
+        r.measure,
         r.result_date,
         r.positive,
         r.short_name || ' ' || coalesce(
@@ -107,11 +108,15 @@ anca_latest as (
 ),
 
 -- positive if any ANCA measure's latest result is positive; evidence shows that one
+-- (the latest; two measures on one date: the greater measure name, so reruns agree)
 anca as (
     select
         patient_id,
         bool_or(positive) as positive,
-        coalesce(arg_max(shown, result_date) filter (where positive), arg_max(shown, result_date)) as shown
+        coalesce(
+            arg_max(shown, (result_date, measure)) filter (where positive),
+            arg_max(shown, (result_date, measure))
+        ) as shown
     from anca_latest
     group by patient_id
 ),
