@@ -5,6 +5,8 @@
 -- the first inclusion not_met or exclusion met in manifest order; see cohort_attrition).
 -- `unknown` counts the patients still remaining after a step whose status on it is
 -- unknown. cohort_funnel_by_group gives the same funnel per site and per disease.
+-- Computed from the patients removed at each step (remaining = all - removed so far)
+-- and the unknown results of the remaining patients, never patients x steps.
 with steps as (
     select
         -2 as ordinal,
@@ -23,21 +25,46 @@ with steps as (
     from criteria_manifest
 ),
 
+attrition as (
+    select * from cohort_attrition
+),
+
+removed as (
+    select
+        failed_at as ordinal,
+        count(*) as removed
+    from attrition
+    where failed_at is not null
+    group by failed_at
+),
+
+unknown as (
+    select
+        m.ordinal,
+        count(*) as unknown
+    from criteria_results as r
+    inner join criteria_manifest as m on r.criterion_id = m.criterion_id
+    inner join attrition as a on r.patient_id = a.patient_id
+    where
+        r.status = 'unknown'
+        and (a.failed_at is null or a.failed_at > m.ordinal)
+    group by m.ordinal
+),
+
 final as (
     select
         s.ordinal + 2 as step_number,
         s.step,
         s.kind,
-        count(*) filter (where a.failed_at is null or a.failed_at > s.ordinal) as remaining,
-        count(*) filter (where a.failed_at = s.ordinal) as removed,
-        count(*) filter (
-            where (a.failed_at is null or a.failed_at > s.ordinal) and r.status = 'unknown'
-        ) as unknown
+        cast(
+            (select count(*) from attrition)
+            - coalesce(sum(rm.removed) over (order by s.ordinal), 0) as bigint
+        ) as remaining,
+        coalesce(rm.removed, 0) as removed,
+        coalesce(u.unknown, 0) as unknown
     from steps as s
-    cross join cohort_attrition as a
-    left join criteria_results as r
-        on a.patient_id = r.patient_id and s.step = r.criterion_id
-    group by s.ordinal, s.step, s.kind
+    left join removed as rm on s.ordinal = rm.ordinal
+    left join unknown as u on s.ordinal = u.ordinal
     order by s.ordinal
 )
 
