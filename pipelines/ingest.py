@@ -192,15 +192,19 @@ def _load(
     # Refused on its header alone, a file leaves nothing of its content behind.
     _check_header(path, kind, header.names, result)
     readers.check_types(path, header)
-    readers.read_rows(con, path, header)
-    headers = header.names
-    for column in kind.optional:
-        if column not in headers:
-            con.execute(f"alter table _incoming add column {ident(column)} varchar")
-    checked = read_sql(CHECK_DIR / f"check_{kind.name}.sql")
-    con.execute(f"create temp table _checked as {checked}")
-    result.load_id = scalar(con, "select nextval('load_id_seq')")
     columns = ", ".join(ident(c) for c in kind.columns)
+    checked = read_sql(CHECK_DIR / f"check_{kind.name}.sql")
+    # Read and checked in one pass: the text of a record is kept only if it is quarantined.
+    readers.read_rows(
+        con,
+        path,
+        header,
+        f"select _line, {columns}, _problems, "
+        f"case when len(_problems) > 0 then to_json(_raw) end as _raw from ({checked})",
+        into="_checked",
+        missing=[c for c in kind.optional if c not in header.names],
+    )
+    result.load_id = scalar(con, "select nextval('load_id_seq')")
     con.execute(
         f"insert into raw_{kind.name} ({columns}, _load_id, _line) "
         f"select {columns}, ?, _line from _checked where len(_problems) = 0",
@@ -210,10 +214,8 @@ def _load(
         """
         insert into quarantine
         select ?, ?, ?, _line, _problems[1].column_name,
-               array_to_string(list_transform(_problems, lambda p: p.reason), '; '),
-               to_json(_raw)
-        from (select c._line, c._problems, i as _raw
-              from _checked c join _incoming i using (_line))
+               array_to_string(list_transform(_problems, lambda p: p.reason), '; '), _raw
+        from _checked
         where len(_problems) > 0
         """,
         [result.load_id, path.name, kind.name],
@@ -223,7 +225,7 @@ def _load(
         con,
         """
         select
-            (select count(*) from _incoming) + (select count(distinct line) from _rejects),
+            (select count(*) from _checked) + (select count(distinct line) from _rejects),
             (select count(*) from _checked where len(_problems) = 0),
             (select count(*) from quarantine where load_id = ?)
         """,
@@ -311,12 +313,11 @@ def _record_ledger(
 
 def _drop_temp_tables(con: duckdb.DuckDBPyConnection) -> None:
     for table in (
-        "_source",
-        "_incoming",
         "_checked",
         "_rejects",
         "_reject_scans",
         "_rejected_lines",
         "_blank_lines",
+        "_free_lines",
     ):
         con.execute(f"drop table if exists {table}")

@@ -1,9 +1,11 @@
 """Read one drop file into DuckDB as text, or refuse it whole with a one-line reason.
 
 Two steps, so that a file can be refused on its header before any of its content is read:
-`read_header` (the column names, and the parquet types), then `read_rows`, which fills
-temp table `_incoming` (every column as text, plus `_line`) and `_rejects` (CSV records
-the reader could not split into the header's fields).
+`read_header` (the column names, and the parquet types), then `read_rows`, which runs the
+caller's query over `_incoming` (every column as text, plus `_line`) into a temp table, in
+the same pass as the read, and fills `_rejects` (CSV records the reader could not split
+into the header's fields). `_incoming` is never stored: the file is read once, its
+records numbered as they come, and only the query's result is kept.
 
 Line numbers are those of DuckDB's CSV reader: the header is line 1, an empty line counts
 as a line (it is not a record and is skipped), and a newline inside a quoted field does
@@ -105,16 +107,134 @@ def _type_accepted(wanted: str, type_: str) -> bool:
     return False
 
 
-def read_rows(con: duckdb.DuckDBPyConnection, path: Path, header: Header) -> None:
-    """Fill `_incoming` (text columns named as normalised, `_line`) and `_rejects`."""
+def read_rows(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    header: Header,
+    query: str,
+    *,
+    into: str = "_checked",
+    missing: tuple[str, ...] | list[str] = (),
+) -> None:
+    """Run `query` over the file's records into temp table `into`; fill `_rejects`.
+
+    `query` reads `_incoming`: `_line`, then every column as text under its normalised
+    name, then the `missing` columns (NULL). The file is read once, in the same pass as
+    the query. Records are numbered as they come; when a CSV record was rejected or a
+    line is empty (rare), the file is read a second time with those lines left out of
+    the numbering, and `into` is written in line order.
+    """
+    parquet = contract.file_format(path) == "parquet"
+    first_line = 1 if parquet else 2
+    source, params = _source(path, header, store_rejects=not parquet)
+    select = _text_columns(header, missing)
+    incoming = f"select row_number() over () + {first_line - 1} as _line, {select} from {source}"
+    try:
+        con.execute(f"create temp table {into} as with _incoming as ({incoming}) {query}", params)
+    except duckdb.InterruptException:
+        raise
+    except duckdb.Error:
+        # The read or the query failed: a file the reader cannot read is refused; an
+        # error of the query itself is ours and goes on.
+        _refuse_unreadable(con, path, header)
+        raise
+    if parquet:
+        con.execute(
+            "create temp table _rejects (line bigint, column_idx bigint, column_name varchar, "
+            "error_type varchar, csv_line varchar)"
+        )
+        return
+    _refuse_unframed(con, path)
+    blank = blank_lines(path)
+    con.execute("create temp table _blank_lines (line bigint)")
+    if blank:
+        con.executemany("insert into _blank_lines values (?)", [[n] for n in blank])
+    con.execute(
+        "create temp table _rejected_lines as "
+        "select distinct line from _rejects union select line from _blank_lines"
+    )
+    if con.execute("select count(*) from _rejected_lines").fetchone()[0] == 0:
+        return  # the usual file: lines follow the records
+    # Good records get, in order, the line numbers left free by rejected records and
+    # empty lines; the second read skips the same rejected records, so it numbers the same
+    # records (its rejects are not stored again).
+    con.execute(
+        f"""
+        create temp table _free_lines as
+        select line, row_number() over (order by line) - 1 as _idx
+        from range(?, ? + (select count(*) from {into}) + (select count(*) from _rejected_lines)) t(line)
+        where line not in (select line from _rejected_lines)
+        """,
+        [first_line, first_line],
+    )
+    source, params = _source(path, header, store_rejects=False)
+    incoming = f"""
+        select f.line as _line, numbered.* exclude (_idx)
+        from (select row_number() over () - 1 as _idx, {select} from {source}) numbered
+        join _free_lines f using (_idx)
+    """
+    con.execute(f"drop table {into}")
+    con.execute(
+        f"create temp table {into} as with _incoming as ({incoming}) select * from ({query}) order by _line",
+        params,
+    )
+
+
+def _text_columns(header: Header, missing: tuple[str, ...] | list[str]) -> str:
+    """The select list of `_incoming` after `_line`: every column as text, then NULLs."""
+    columns = [
+        f"{_as_text(raw, type_)} as {quote_ident(name)}"
+        for raw, name, type_ in zip(header.raw, header.names, header.types, strict=True)
+    ]
+    columns += [f"cast(null as varchar) as {quote_ident(name)}" for name in missing]
+    return ", ".join(columns)
+
+
+def _source(path: Path, header: Header, *, store_rejects: bool) -> tuple[str, list]:
+    """The table function reading the file (and its parameters): all columns as text."""
     if contract.file_format(path) == "parquet":
-        _read_parquet(con, path)
-        blank: list[int] = []
-    else:
-        _read_csv(con, path, header)
-        _refuse_unframed(con, path)
-        blank = blank_lines(path)
-    _number_rows(con, path, header, blank)
+        return "read_parquet(?)", [str(path)]
+    rejects = (
+        "store_rejects = true, rejects_table = '_rejects', rejects_scan = '_reject_scans', "
+        if store_rejects
+        else ""
+    )
+    columns = {raw: "VARCHAR" for raw in header.raw}
+    return (
+        f"""read_csv(
+            ?, all_varchar = true, header = true, delim = ',', quote = '"',
+            escape = '"', strict_mode = true, ignore_errors = true, {rejects}
+            auto_detect = false, columns = ?, max_line_size = ?
+        )""",
+        [str(path), columns, MAX_LINE_BYTES],
+    )
+
+
+def _refuse_unreadable(con: duckdb.DuckDBPyConnection, path: Path, header: Header) -> None:
+    """Refuse the file if the reader alone cannot read it; return if it can.
+
+    Run on a connection of its own: the failed statement has aborted the transaction.
+    The read is the first pass's, every value kept (in temp tables of that connection,
+    dropped with it).
+    """
+    source, params = _source(path, header, store_rejects=True)
+    probe = con.cursor()
+    try:
+        probe.execute(f"create temp table _probe as select * from {source}", params)
+    except duckdb.Error as err:
+        if contract.file_format(path) == "parquet":
+            raise FileRefused(
+                path.name, "is not a readable parquet file (truncated or damaged?); deliver it again"
+            ) from None
+        # DuckDB's own text may quote the record; we say what we can find ourselves.
+        problem = (
+            _gzip_problem(path) if path.name.lower().endswith(".gz") else None
+        ) or _line_ending_problem(path)
+        raise FileRefused(
+            path.name, problem or f"cannot be read as CSV (the reader stopped: {type(err).__name__})"
+        ) from None
+    finally:
+        probe.close()
 
 
 def _parquet_header(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[str], list[str]]:
@@ -125,19 +245,6 @@ def _parquet_header(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[st
             path.name, "is not a readable parquet file (truncated or not parquet?); deliver it again"
         ) from None
     return [r[0] for r in rows], [r[1] for r in rows]
-
-
-def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    try:
-        con.execute("create temp table _source as select * from read_parquet(?)", [str(path)])
-    except duckdb.Error:
-        raise FileRefused(
-            path.name, "is not a readable parquet file (truncated or damaged?); deliver it again"
-        ) from None
-    con.execute(
-        "create temp table _rejects (line bigint, column_idx bigint, column_name varchar, "
-        "error_type varchar, csv_line varchar)"
-    )
 
 
 def _csv_header(path: Path) -> list[str]:
@@ -188,31 +295,6 @@ def _has_undecodable(text: str) -> bool:
     return any("\udc80" <= ch <= "\udcff" for ch in text)
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, header: Header) -> None:
-    columns = {raw: "VARCHAR" for raw in header.raw}
-    try:
-        con.execute(
-            """
-            create temp table _source as select * from read_csv(
-                ?, all_varchar = true, header = true, delim = ',', quote = '"',
-                escape = '"', strict_mode = true, ignore_errors = true,
-                store_rejects = true, rejects_table = '_rejects',
-                rejects_scan = '_reject_scans', auto_detect = false, columns = ?,
-                max_line_size = ?
-            )
-            """,
-            [str(path), columns, MAX_LINE_BYTES],
-        )
-    except duckdb.Error as err:
-        # DuckDB's own text may quote the record; we say what we can find ourselves.
-        problem = (
-            _gzip_problem(path) if path.name.lower().endswith(".gz") else None
-        ) or _line_ending_problem(path)
-        raise FileRefused(
-            path.name, problem or f"cannot be read as CSV (the reader stopped: {type(err).__name__})"
-        ) from None
-
-
 def _refuse_unframed(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """A record that is not UTF-8, or after which records cannot be told apart, refuses the file."""
     row = con.execute(
@@ -244,54 +326,6 @@ def _refuse_unframed(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             "the file is refused whole"
         )
     raise FileRefused(path.name, reason, line=int(line))
-
-
-def _number_rows(con: duckdb.DuckDBPyConnection, path: Path, header: Header, blank: list[int]) -> None:
-    """`_incoming`: every column as text under its normalised name, with its line number.
-
-    DuckDB numbers only the records it rejects; good records get, in order, the line
-    numbers left free by the rejected records and by empty lines.
-    """
-    parquet = contract.file_format(path) == "parquet"
-    select = ", ".join(
-        f"{_as_text(raw, type_)} as {quote_ident(name)}"
-        for raw, name, type_ in zip(header.raw, header.names, header.types, strict=True)
-    )
-    con.execute("create temp table _blank_lines (line bigint)")
-    if blank:
-        con.executemany("insert into _blank_lines values (?)", [[n] for n in blank])
-    con.execute(
-        "create temp table _rejected_lines as "
-        "select distinct line from _rejects union select line from _blank_lines"
-    )
-    first_line = 1 if parquet else 2
-    if con.execute("select count(*) from _rejected_lines").fetchone()[0] == 0:
-        # Nothing rejected and no empty line (the usual file): lines follow the records.
-        con.execute(
-            f"create temp table _incoming as select "
-            f"rowid - (select min(rowid) from _source) + ? as _line, {select} from _source",
-            [first_line],
-        )
-        return
-    con.execute(
-        f"""
-        create temp table _incoming as
-        with numbered as (
-            -- rowids follow insertion order; inside a transaction they carry an offset
-            select rowid - (select min(rowid) from _source) as _idx, {select} from _source
-        ),
-
-        free_lines as (
-            select line, row_number() over (order by line) - 1 as _idx
-            from range(?, ? + (select count(*) from _source) + (select count(*) from _rejected_lines)) t(line)
-            where line not in (select line from _rejected_lines)
-        )
-
-        select f.line as _line, numbered.* exclude (_idx)
-        from numbered join free_lines f using (_idx)
-        """,
-        [first_line, first_line],
-    )
 
 
 def _as_text(raw: str, type_: str) -> str:
@@ -328,12 +362,12 @@ def blank_lines(path: Path) -> list[int]:
 
 
 def _has_empty_line(path: Path) -> bool:
-    tail = b""
+    tail = b""  # the last two bytes read, for an empty line across two blocks
     for block in _bytes(path):
-        chunk = tail + block
-        if b"\n\n" in chunk or b"\n\r\n" in chunk:
+        edge = tail + block[:2]
+        if b"\n\n" in block or b"\n\r\n" in block or b"\n\n" in edge or b"\n\r\n" in edge:
             return True
-        tail = chunk[-2:]
+        tail = (tail + block)[-2:] if len(block) < 2 else block[-2:]
     return False
 
 

@@ -1,11 +1,14 @@
 -- Contract checks for one incoming labs file.
 -- Grain: one row per source record of `_incoming` (all columns text, plus `_line`).
+-- `_raw` carries the record as delivered (a struct of `_line` and the text columns), for
+-- the quarantine.
 -- Output: the typed contract columns, and `_problems` (empty when the record loads).
 -- A result needs value_num or value_text; a value_num that is not a plain number
 -- ('5,2', '12a') is quarantined rather than guessed.
 with typed as (
     select
         _line,
+        _incoming as _raw,
         nullif(trim(patient_id), '') as patient_id,
         nullif(trim(code_system), '') as code_system,
         nullif(trim(code), '') as code,

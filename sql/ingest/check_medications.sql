@@ -1,10 +1,13 @@
 -- Contract checks for one incoming medications file.
 -- Grain: one row per source record of `_incoming` (all columns text, plus `_line`).
+-- `_raw` carries the record as delivered (a struct of `_line` and the text columns), for
+-- the quarantine.
 -- Output: the typed contract columns, and `_problems` (empty when the record loads).
 -- An unknown frequency is kept (the daily dose is then left unknown), not quarantined.
 with typed as (
     select
         _line,
+        _incoming as _raw,
         nullif(trim(patient_id), '') as patient_id,
         nullif(trim(code_system), '') as code_system,
         nullif(trim(code), '') as code,

@@ -1,5 +1,7 @@
 -- Contract checks for one incoming patients file.
 -- Grain: one row per source record of `_incoming` (all columns text, plus `_line`).
+-- `_raw` carries the record as delivered (a struct of `_line` and the text columns), for
+-- the quarantine.
 -- Output: the typed contract columns, and `_problems`, the list of {column_name, reason}
 -- that send the record to quarantine (empty when the record loads).
 -- A birth in the future is checked against the day of the load (current_date), not a
@@ -7,6 +9,7 @@
 with typed as (
     select
         _line,
+        _incoming as _raw,
         nullif(trim(patient_id), '') as patient_id,
         nullif(trim(sex), '') as sex,
         nullif(trim(site_id), '') as site_id,
