@@ -5,20 +5,25 @@ parameter with its value for this evaluation), `valuesets`, `criteria_manifest`,
 macros of `sql/cohort/trial_macros.sql`, the view `patient_diseases`, one view
 `crit_<id>` per criterion, the table `criteria_results` (every patient x every
 criterion, materialised once) and the views `cohort_eligibility`, `cohort_ranking` and
-`cohort_funnel`. A what-if re-runs this with other parameter values inside a
-transaction that is rolled back.
+`cohort_funnel`, and `evaluation` (the fingerprint of what this evaluation read, see
+`fingerprint`). A what-if changes parameter values and re-materialises the criteria
+that read them inside a transaction that is rolled back (`pipelines/whatif.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from datetime import date
+from pathlib import Path
 
 import duckdb
 
+from pipelines import reuse
 from pipelines.errors import TrialConfigError
 from pipelines.settings import SQL_DIR
-from pipelines.trials import Trial
+from pipelines.trials import Criterion, Trial
 from pipelines.warehouse import ident, read_sql, run_sql_file, scalar
 
 COHORT_DIR = SQL_DIR / "cohort"
@@ -37,6 +42,7 @@ COHORT_VIEWS = (
     "cohort_changes",
 )
 STATUSES = ("met", "not_met", "unknown", "manual")
+STAGING_TABLES = ("stg_retired_loads", "stg_patients", "stg_diagnoses", "stg_labs", "stg_medications")
 
 
 def evaluate_trial(
@@ -50,6 +56,8 @@ def evaluate_trial(
     con.execute(f"create schema if not exists {ident(schema)}")
     con.execute(f"set schema = '{schema}'")
     try:
+        # No fingerprint until the evaluation is complete: a failed one is never "current".
+        con.execute("create or replace table evaluation (fingerprint varchar not null)")
         _write_context(con, trial, as_of, overrides or {})
         run_sql_file(con, COHORT_DIR / "trial_macros.sql")
         con.execute(f"create or replace view patient_diseases as {read_sql(trial.diseases_file)}")
@@ -62,12 +70,87 @@ def evaluate_trial(
         materialise_criteria(con, trial)
         for name in COHORT_VIEWS:
             con.execute(f"create or replace view {name} as {read_sql(COHORT_DIR / f'{name}.sql')}")
-        rows = con.execute(
-            "select status, count(*) from cohort_eligibility group by status order by status"
-        ).fetchall()
+        con.execute("insert into evaluation values (?)", [fingerprint(con, trial, as_of)])
     finally:
         con.execute("set schema = 'main'")
+    return status_counts(con, trial)
+
+
+def status_counts(con: duckdb.DuckDBPyConnection, trial: Trial) -> dict[str, int]:
+    """Patients per eligibility status (from view cohort_eligibility)."""
+    rows = con.execute(
+        f"select status, count(*) from {ident(trial.id)}.cohort_eligibility group by status order by status"
+    ).fetchall()
     return dict(rows)
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection, trial: Trial, as_of: date) -> str:
+    """sha256 of what an evaluation of `trial` at `as_of` reads besides its parameters.
+
+    The staged data (through `reuse.fingerprint`: the loaded files, full refreshes and
+    the staging code and reference data, plus the staged tables' row counts), the trial's
+    folder (manifest, criteria SQL, value sets), the cohort macros and views, this module
+    and DuckDB's version. Equal fingerprints and equal parameters: the stored results are
+    those an evaluation would give now, so a what-if can start from them. It assumes the
+    staged tables are written only by `staging.build_staging` (a function of what
+    `reuse.fingerprint` hashes).
+    """
+    digest = hashlib.sha256(reuse.fingerprint(con, as_of).encode())
+    counts = [scalar(con, f"select count(*) from main.{ident(t)}") for t in STAGING_TABLES]
+    digest.update(repr((counts, trial.id, duckdb.__version__, sorted(trial.checksums().items()))).encode())
+    cohort_files = [COHORT_DIR / "trial_macros.sql", *(COHORT_DIR / f"{name}.sql" for name in COHORT_VIEWS)]
+    for path in [*cohort_files, Path(__file__)]:
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def is_current(
+    con: duckdb.DuckDBPyConnection, trial: Trial, as_of: date, values: Mapping[str, float | str]
+) -> bool:
+    """True when the trial's stored evaluation is for `as_of` and the parameter `values`
+    (every one of the trial's) and its fingerprint equals the one of an evaluation now."""
+    schema = ident(trial.id)
+    with suppress(duckdb.Error):
+        stored = scalar(con, f"select fingerprint from {schema}.evaluation")
+        stored_as_of = scalar(con, f"select as_of from {schema}.run_context")
+        params = con.execute(
+            f"select criterion_id, name, value_num, value_text from {schema}.params"
+        ).fetchall()
+        wanted = {(c, n): (num, text) for c, n, num, text in _param_rows(trial, values)}
+        have = {(c, n): (num, text) for c, n, num, text in params}
+        if stored is None or stored_as_of != as_of or len(params) != len(have) or have != wanted:
+            return False
+        return stored == fingerprint(con, trial, as_of)
+    return False
+
+
+def reevaluate_criteria(
+    con: duckdb.DuckDBPyConnection,
+    trial: Trial,
+    values: Mapping[str, float | str],
+    criteria: Sequence[Criterion],
+) -> None:
+    """Set the parameters to `values` and re-materialise `criteria` in `criteria_results`.
+
+    Every other criterion keeps its stored rows: the caller has checked that none of
+    them reads a changed parameter (`pipelines/whatif_scope.py`). Views, value sets and
+    the cohort views are left as they are; the cohort views read `criteria_results`.
+    """
+    con.execute(f"set schema = '{trial.id}'")
+    try:
+        for criterion_id, name, num, text in _param_rows(trial, values):
+            con.execute(
+                "update params set value_num = ?, value_text = ? where criterion_id = ? and name = ?",
+                [num, text, criterion_id, name],
+            )
+        ids = [c.id for c in criteria]
+        if ids:
+            con.execute("delete from criteria_results where criterion_id in ?", [ids])
+        patients = scalar(con, "select count(*) from stg_patients")
+        for criterion in criteria:
+            materialise_criterion(con, criterion, patients)
+    finally:
+        con.execute("set schema = 'main'")
 
 
 def _write_context(
@@ -84,13 +167,7 @@ def _write_context(
         "create or replace table params (criterion_id varchar, name varchar, "
         "value_num double, value_text varchar)"
     )
-    rows = []
-    for key, parameter in trial.parameters.items():
-        value = overrides.get(key, parameter.default)
-        if parameter.is_number:
-            rows.append([parameter.criterion_id, parameter.name, float(value), None])
-        else:
-            rows.append([parameter.criterion_id, parameter.name, None, str(value)])
+    rows = _param_rows(trial, overrides)
     if rows:
         con.executemany("insert into params values (?, ?, ?, ?)", rows)
     con.execute(
@@ -120,6 +197,18 @@ def _write_context(
     )
 
 
+def _param_rows(trial: Trial, values: Mapping[str, float | str]) -> list[list]:
+    """The rows of table `params`: every parameter of the trial, `values` over the defaults."""
+    rows = []
+    for key, parameter in trial.parameters.items():
+        value = values.get(key, parameter.default)
+        if parameter.is_number:
+            rows.append([parameter.criterion_id, parameter.name, float(value), None])
+        else:
+            rows.append([parameter.criterion_id, parameter.name, None, str(value)])
+    return rows
+
+
 def materialise_criteria(con: duckdb.DuckDBPyConnection, trial: Trial) -> None:
     """Fill `criteria_results` from every criterion view and check each view's shape."""
     con.execute(
@@ -128,32 +217,38 @@ def materialise_criteria(con: duckdb.DuckDBPyConnection, trial: Trial) -> None:
     )
     patients = scalar(con, "select count(*) from stg_patients")
     for criterion in trial.criteria:
-        view = ident(f"crit_{criterion.id}")
-        try:
-            con.execute(
-                f"insert into criteria_results select patient_id, criterion_id, ?, status, "
-                f"evidence, evidence_date from {view}",
-                [criterion.kind],
-            )
-        except duckdb.Error as err:
-            raise TrialConfigError(f"{criterion.file}: {str(err).splitlines()[0]}") from None
-        rows, distinct, bad_status, wrong_id = con.execute(
-            "select count(*), count(distinct patient_id), "
-            "count(*) filter (where status not in ('met', 'not_met', 'unknown', 'manual') "
-            "or status is null), count(*) filter (where criterion_id != ?) "
-            "from criteria_results where criterion_id = ? or criterion_id is null",
-            [criterion.id, criterion.id],
-        ).fetchall()[0]
-        if rows != patients or distinct != patients:
-            raise TrialConfigError(
-                f"{criterion.file}: returned {rows} rows for {distinct} patients "
-                f"(expected exactly one row for each of the {patients} patients)"
-            )
-        if bad_status or wrong_id:
-            raise TrialConfigError(
-                f"{criterion.file}: status must be one of {', '.join(STATUSES)} and "
-                f"criterion_id must be {criterion.id!r}"
-            )
+        materialise_criterion(con, criterion, patients)
+
+
+def materialise_criterion(con: duckdb.DuckDBPyConnection, criterion: Criterion, patients: int) -> None:
+    """Insert one criterion's rows into `criteria_results` (current schema: the trial's)
+    and check them: exactly one row per patient, a known status, its own id."""
+    view = ident(f"crit_{criterion.id}")
+    try:
+        con.execute(
+            f"insert into criteria_results select patient_id, criterion_id, ?, status, "
+            f"evidence, evidence_date from {view}",
+            [criterion.kind],
+        )
+    except duckdb.Error as err:
+        raise TrialConfigError(f"{criterion.file}: {str(err).splitlines()[0]}") from None
+    rows, distinct, bad_status, wrong_id = con.execute(
+        "select count(*), count(distinct patient_id), "
+        "count(*) filter (where status not in ('met', 'not_met', 'unknown', 'manual') "
+        "or status is null), count(*) filter (where criterion_id != ?) "
+        "from criteria_results where criterion_id = ? or criterion_id is null",
+        [criterion.id, criterion.id],
+    ).fetchall()[0]
+    if rows != patients or distinct != patients:
+        raise TrialConfigError(
+            f"{criterion.file}: returned {rows} rows for {distinct} patients "
+            f"(expected exactly one row for each of the {patients} patients)"
+        )
+    if bad_status or wrong_id:
+        raise TrialConfigError(
+            f"{criterion.file}: status must be one of {', '.join(STATUSES)} and "
+            f"criterion_id must be {criterion.id!r}"
+        )
 
 
 def funnel(con: duckdb.DuckDBPyConnection, trial: Trial) -> list[dict]:

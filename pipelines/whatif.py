@@ -1,12 +1,22 @@
 """`cohortscan whatif`: re-evaluate a trial from the warehouse with changed parameters.
 
-No re-ingest and no re-staging: the trial is evaluated twice on the staged tables as
-they are, inside one transaction that is rolled back, so the warehouse is left exactly
-as it was. The baseline is the trial's parameters as last evaluated (the defaults for a
-scan); the what-if is the baseline with the `--set` values. The result (funnel and
-status deltas, and which patients change) is printed and written beside the run as
-`whatif-<name>.json` and `.html`. These files list patient ids and are not suppressed:
-they are for site staff, like candidates.csv. Prefect is not imported here.
+No re-ingest and no re-staging: everything happens on the staged tables as they are,
+inside one transaction that is rolled back, so the warehouse is left exactly as it
+was. The baseline is the trial's parameters as last evaluated (the defaults for a
+scan); the what-if is the baseline with the `--set` values.
+
+Cheap by default: when the trial's stored evaluation is current (same as-of date,
+parameters and fingerprint of what it read: `evaluate.is_current`) it is the baseline,
+and only the criteria that read a changed parameter are re-materialised
+(`whatif_scope.criteria_reading`); eligibility, funnel and changes are recomputed from
+`criteria_results`. Otherwise the baseline is evaluated first, and when it is not
+certain which criteria read a parameter the whole trial is evaluated again; the
+result is the same either way (tests/integration/test_whatif_fast_path.py).
+
+The result (funnel and status deltas, and which patients change) is printed and
+written beside the run as `whatif-<name>.json` and `.html`. These files list patient
+ids and are not suppressed: they are for site staff, like candidates.csv. Prefect is
+not imported here.
 """
 
 from __future__ import annotations
@@ -21,7 +31,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines import evaluate, exports, trials
+from pipelines import evaluate, exports, trials, whatif_scope
 from pipelines.errors import NotFound, ParameterError
 from pipelines.settings import SQL_DIR
 from pipelines.trials import Trial
@@ -123,17 +133,44 @@ def evaluate_whatif(
     baseline: Mapping[str, float | str],
     changes: Mapping[str, float | str],
 ) -> dict[str, Any]:
-    """Evaluate baseline and what-if in a transaction that is rolled back; return both."""
+    """Baseline and what-if inside a transaction that is rolled back; return both.
+
+    The baseline is the trial's stored evaluation when it is current (same as-of date,
+    same parameters, same fingerprint: `evaluate.is_current`), else the trial evaluated
+    with the baseline values. The what-if then re-materialises only the criteria that
+    read a changed parameter (`whatif_scope.criteria_reading`), or the whole trial when
+    that is not certain. Eligibility, funnel and changes are recomputed from
+    `criteria_results` either way.
+    """
     schema = ident(trial.id)
+    stored = evaluate.is_current(con, trial, as_of, baseline)  # read-only, before the transaction
     con.execute("begin transaction")
     try:
-        base_statuses = evaluate.evaluate_trial(con, trial, as_of, baseline)
-        base_funnel = evaluate.funnel(con, trial)
+        if not stored:
+            evaluate.evaluate_trial(con, trial, as_of, baseline)
+        affected = whatif_scope.criteria_reading(trial, changes)
+        # The baseline: each patient's status, and the results the what-if may change.
         con.execute(
             f"create or replace table {schema}.whatif_baseline as "
-            f"select * from {schema}.cohort_patient_status"
+            f"select patient_id, site_id, status from {schema}.cohort_eligibility"
         )
-        new_statuses = evaluate.evaluate_trial(con, trial, as_of, {**baseline, **changes})
+        con.execute(
+            f"create or replace table {schema}.whatif_baseline_criteria as "
+            f"select patient_id, criterion_id, status from {schema}.criteria_results"
+            + ("" if affected is None else " where criterion_id in ?"),
+            [] if affected is None else [[c.id for c in affected]],
+        )
+        base_statuses = _status_counts(con, f"{schema}.whatif_baseline")
+        base_funnel = evaluate.funnel(con, trial)
+        if affected is None:
+            evaluate.evaluate_trial(con, trial, as_of, {**baseline, **changes})
+        else:
+            evaluate.reevaluate_criteria(con, trial, {**baseline, **changes}, affected)
+        con.execute(
+            f"create or replace table {schema}.whatif_status as "
+            f"select patient_id, status from {schema}.cohort_eligibility"
+        )
+        new_statuses = _status_counts(con, f"{schema}.whatif_status")
         new_funnel = evaluate.funnel(con, trial)
         con.execute(f"set schema = '{trial.id}'")
         try:
@@ -145,6 +182,11 @@ def evaluate_whatif(
     finally:
         con.execute("rollback")
     return {
+        "evaluation": {
+            "baseline": "stored" if stored else "evaluated",
+            "criteria_evaluated": [c.id for c in (trial.criteria if affected is None else affected)],
+            "whole_trial": affected is None,
+        },
         "statuses": [
             {
                 "status": s,
@@ -157,6 +199,10 @@ def evaluate_whatif(
         "funnel": _funnel_delta(base_funnel, new_funnel),
         "patients": patients,
     }
+
+
+def _status_counts(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, int]:
+    return dict(con.execute(f"select status, count(*) from {table} group by status").fetchall())
 
 
 def _funnel_delta(base: list[dict], new: list[dict]) -> list[dict[str, Any]]:
@@ -188,6 +234,7 @@ def run_whatif(
     if not warehouse.exists():
         raise NotFound(f"{warehouse}: no warehouse yet; run `cohortscan scan` first")
     with open_warehouse(warehouse) as con:
+        con.execute("set enable_progress_bar = false")  # DuckDB would draw it on stdout
         stored_as_of, stored_params = stored_evaluation(con, trial)
         as_of = as_of or stored_as_of
         if as_of is None:
@@ -238,9 +285,13 @@ def write_whatif(result: dict[str, Any], folder: Path) -> list[str]:
 
 def format_result(result: dict[str, Any]) -> str:
     """The what-if as the CLI prints it: changes, status and funnel deltas, patients."""
+    method = result["evaluation"]
+    baseline = "the last scan's results" if method["baseline"] == "stored" else "evaluated again"
     lines = [
         f"what-if {result['name']}: {result['trial']['id']} as of {result['as_of']} "
-        f"({result['seconds']:.1f} s, warehouse unchanged)"
+        f"({result['seconds']:.1f} s, warehouse unchanged)",
+        f"  baseline: {baseline}; re-evaluated: "
+        + ("every criterion" if method["whole_trial"] else ", ".join(method["criteria_evaluated"])),
     ]
     lines += [f"  {c['name']}: {_fmt(c['baseline'])} -> {_fmt(c['whatif'])}" for c in result["changes"]]
     lines.append("")

@@ -1,22 +1,24 @@
 -- whatif_changes: one row per patient whose candidacy differs between the what-if
--- evaluation (cohort_patient_status) and the baseline saved before it (whatif_baseline,
--- a table pipelines/whatif.py creates inside a transaction it rolls back).
--- Reads: cohort_patient_status, whatif_baseline, criteria_manifest.
+-- evaluation and the baseline saved before it.
+-- Reads: whatif_baseline (patient_id, site_id, status), whatif_baseline_criteria
+-- (patient_id, criterion_id, status of every criterion the what-if re-evaluates),
+-- whatif_status (patient_id, status after the what-if), criteria_results,
+-- criteria_manifest. pipelines/whatif.py creates the whatif_* tables inside a
+-- transaction it rolls back.
 -- Same vocabulary as cohort_changes: new_candidate, dropped_candidate, status_changed
--- (eligible <-> potential); changed_criteria lists "criterion: baseline -> what-if".
+-- (eligible <-> potential); changed_criteria lists "criterion: baseline -> what-if"
+-- (only re-evaluated criteria can change: the others keep their rows).
 with joined as (
     select
-        c.patient_id,
-        c.site_id,
+        b.patient_id,
+        b.site_id,
         b.status as baseline_status,
-        c.status as whatif_status,
-        b.criteria as baseline_criteria,
-        c.criteria,
+        w.status as whatif_status,
         b.status in ('eligible', 'potential') as was_candidate,
-        c.status in ('eligible', 'potential') as is_candidate
-    from cohort_patient_status as c
-    inner join whatif_baseline as b on c.patient_id = b.patient_id
-    where c.status != b.status
+        w.status in ('eligible', 'potential') as is_candidate
+    from whatif_status as w
+    inner join whatif_baseline as b on w.patient_id = b.patient_id
+    where w.status != b.status
 ),
 
 changed as (
@@ -31,33 +33,20 @@ changed as (
     where was_candidate or is_candidate
 ),
 
-whatif_items as (
-    select
-        patient_id,
-        unnest(criteria) as item
-    from changed
-),
-
-baseline_items as (
-    select
-        patient_id,
-        unnest(baseline_criteria) as item
-    from changed
-),
-
 criteria_diff as (
     select
-        w.patient_id,
+        b.patient_id,
         string_agg(
-            w.item.criterion_id || ': ' || b.item.status || ' -> ' || w.item.status,
+            b.criterion_id || ': ' || b.status || ' -> ' || r.status,
             '; ' order by m.ordinal
         ) as changed_criteria
-    from whatif_items as w
-    inner join baseline_items as b
-        on w.patient_id = b.patient_id and w.item.criterion_id = b.item.criterion_id
-    inner join criteria_manifest as m on w.item.criterion_id = m.criterion_id
-    where w.item.status != b.item.status
-    group by w.patient_id
+    from whatif_baseline_criteria as b
+    inner join changed as g on b.patient_id = g.patient_id
+    inner join criteria_results as r
+        on b.patient_id = r.patient_id and b.criterion_id = r.criterion_id
+    inner join criteria_manifest as m on b.criterion_id = m.criterion_id
+    where r.status != b.status
+    group by b.patient_id
 ),
 
 final as (
