@@ -4,10 +4,11 @@ For a trial `t`, schema `t` holds: `run_context` (the as-of date), `params` (eve
 parameter with its value for this evaluation), `valuesets`, `criteria_manifest`, the
 macros of `sql/cohort/trial_macros.sql`, the view `patient_diseases`, one view
 `crit_<id>` per criterion, the table `criteria_results` (every patient x every
-criterion, materialised once) and the views `cohort_eligibility`, `cohort_ranking` and
-`cohort_funnel`, and `evaluation` (the fingerprint of what this evaluation read, see
-`fingerprint`). A what-if changes parameter values and re-materialises the criteria
-that read them inside a transaction that is rolled back (`pipelines/whatif.py`).
+criterion, materialised once), the views of COHORT_VIEWS (`cohort_decisions`,
+`cohort_eligibility`, `cohort_ranking`, `cohort_funnel`, ...) and `evaluation` (the
+fingerprint of what this evaluation read, see `fingerprint`). A what-if changes
+parameter values and re-materialises the criteria that read them inside a transaction
+that is rolled back (`pipelines/whatif.py`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ COHORT_DIR = SQL_DIR / "cohort"
 # In dependency order. The funnel/status/reasons views by group feed the feasibility
 # report (pipelines/feasibility.py); cohort_changes feeds changes.csv.
 COHORT_VIEWS = (
+    "cohort_decisions",
     "cohort_eligibility",
     "cohort_ranking",
     "cohort_attrition",
@@ -77,9 +79,9 @@ def evaluate_trial(
 
 
 def status_counts(con: duckdb.DuckDBPyConnection, trial: Trial) -> dict[str, int]:
-    """Patients per eligibility status (from view cohort_eligibility)."""
+    """Patients per eligibility status (from view cohort_decisions)."""
     rows = con.execute(
-        f"select status, count(*) from {ident(trial.id)}.cohort_eligibility group by status order by status"
+        f"select status, count(*) from {ident(trial.id)}.cohort_decisions group by status order by status"
     ).fetchall()
     return dict(rows)
 

@@ -152,7 +152,7 @@ def evaluate_whatif(
         # The baseline: each patient's status, and the results the what-if may change.
         con.execute(
             f"create or replace table {schema}.whatif_baseline as "
-            f"select patient_id, site_id, status from {schema}.cohort_eligibility"
+            f"select patient_id, site_id, status from {schema}.cohort_decisions"
         )
         con.execute(
             f"create or replace table {schema}.whatif_baseline_criteria as "
@@ -168,7 +168,7 @@ def evaluate_whatif(
             evaluate.reevaluate_criteria(con, trial, {**baseline, **changes}, affected)
         con.execute(
             f"create or replace table {schema}.whatif_status as "
-            f"select patient_id, status from {schema}.cohort_eligibility"
+            f"select patient_id, status from {schema}.cohort_decisions"
         )
         new_statuses = _status_counts(con, f"{schema}.whatif_status")
         new_funnel = evaluate.funnel(con, trial)
