@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -185,3 +188,18 @@ def test_whatif_without_trial_picks_the_only_trial_declaring_the_names():
         pick_trial(SQL_DIR / "trials", both, ["inc_age.min_age_years=21"])
     with pytest.raises(ParameterError, match=r"no trial declares nope\.x"):
         pick_trial(SQL_DIR / "trials", both, ["nope.x=1"])
+
+
+def test_cli_whatif_imports_neither_prefect_nor_great_expectations_nor_pandas(scanned):
+    warehouse, out = scanned
+    code = (
+        "import sys\n"
+        "from pipelines.cli import main\n"
+        f"assert main(['whatif', '--trial', 'mini_trial', '--set', 'inc_renal.egfr_min=15', "
+        f"'--warehouse', {str(warehouse)!r}, '--out', {str(out)!r}]) == 0\n"
+        "heavy = ('prefect', 'great_expectations', 'pandas', 'pyarrow', 'sqlalchemy')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))\n"
+    )
+    env = {**os.environ, "COHORTSCAN_TRIALS_DIR": str(cohort_data.TRIALS_DIR)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
