@@ -22,26 +22,73 @@ with typed as (
     from _incoming
 ),
 
-final as (
+checks as (
+    -- One flag per rule: true when the record breaks it.
     select
         *,
-        list_filter(
-            [
-                case when patient_id is null then { 'column_name': 'patient_id', 'reason': 'patient_id is missing (required)' } end,
-                case when length(patient_id) > 64 then { 'column_name': 'patient_id', 'reason': 'patient_id is ' || length(patient_id) || ' characters long (expected at most 64)' } end,
-                case when sex is null then { 'column_name': 'sex', 'reason': 'sex is missing (required: F, M or U)' } end,
-                case when lower(sex) not in ('f', 'm', 'u', 'female', 'male', 'unknown') then { 'column_name': 'sex', 'reason': 'sex ''' || sex || ''' is not a known sex (expected F, M, U, female, male or unknown)' } end,
-                case when site_id is null then { 'column_name': 'site_id', 'reason': 'site_id is missing (required)' } end,
-                case when birth_date_text is not null and birth_date is null then { 'column_name': 'birth_date', 'reason': 'birth_date ''' || birth_date_text || ''' is not a date (expected YYYY-MM-DD)' } end,
-                case when birth_year_text is not null and (birth_year is null or birth_year != parse_num(birth_year_text)) then { 'column_name': 'birth_year', 'reason': 'birth_year ''' || birth_year_text || ''' is not a year (expected YYYY)' } end,
-                case when birth_date_text is null and birth_year_text is null then { 'column_name': 'birth_date', 'reason': 'birth_date and birth_year are both missing (one is required)' } end,
-                case when birth_date > current_date then { 'column_name': 'birth_date', 'reason': 'birth_date ''' || birth_date_text || ''' is in the future (expected a date on or before today)' } end,
-                case when birth_year > year(current_date) then { 'column_name': 'birth_year', 'reason': 'birth_year ''' || birth_year_text || ''' is in the future (expected this year or earlier)' } end,
-                case when death_date_text is not null and death_date is null then { 'column_name': 'death_date', 'reason': 'death_date ''' || death_date_text || ''' is not a date (expected YYYY-MM-DD)' } end
-            ],
-            lambda p: p is not null
-        ) as _problems
+        patient_id is null as patient_id_missing,
+        length(patient_id) > 64 as patient_id_too_long,
+        sex is null as sex_missing,
+        lower(sex) not in ('f', 'm', 'u', 'female', 'male', 'unknown') as sex_unknown,
+        site_id is null as site_id_missing,
+        birth_date_text is not null and birth_date is null as birth_date_invalid,
+        birth_year_text is not null and (birth_year is null or birth_year != parse_num(birth_year_text)) as birth_year_invalid,
+        birth_date_text is null and birth_year_text is null as birth_missing,
+        birth_date > current_date as birth_date_future,
+        birth_year > year(current_date) as birth_year_future,
+        death_date_text is not null and death_date is null as death_date_invalid
     from typed
+),
+
+final as (
+    -- A record's problems in rule order, the list built only for a record that breaks a
+    -- rule (few records: the same lists for less work).
+    select
+        * exclude (
+            patient_id_missing,
+            patient_id_too_long,
+            sex_missing,
+            sex_unknown,
+            site_id_missing,
+            birth_date_invalid,
+            birth_year_invalid,
+            birth_missing,
+            birth_date_future,
+            birth_year_future,
+            death_date_invalid
+        ),
+        case
+            when
+                patient_id_missing
+                or patient_id_too_long
+                or sex_missing
+                or sex_unknown
+                or site_id_missing
+                or birth_date_invalid
+                or birth_year_invalid
+                or birth_missing
+                or birth_date_future
+                or birth_year_future
+                or death_date_invalid
+                then list_filter(
+                    [
+                        case when patient_id_missing then { 'column_name': 'patient_id', 'reason': 'patient_id is missing (required)' } end,
+                        case when patient_id_too_long then { 'column_name': 'patient_id', 'reason': 'patient_id is ' || length(patient_id) || ' characters long (expected at most 64)' } end,
+                        case when sex_missing then { 'column_name': 'sex', 'reason': 'sex is missing (required: F, M or U)' } end,
+                        case when sex_unknown then { 'column_name': 'sex', 'reason': 'sex ''' || sex || ''' is not a known sex (expected F, M, U, female, male or unknown)' } end,
+                        case when site_id_missing then { 'column_name': 'site_id', 'reason': 'site_id is missing (required)' } end,
+                        case when birth_date_invalid then { 'column_name': 'birth_date', 'reason': 'birth_date ''' || birth_date_text || ''' is not a date (expected YYYY-MM-DD)' } end,
+                        case when birth_year_invalid then { 'column_name': 'birth_year', 'reason': 'birth_year ''' || birth_year_text || ''' is not a year (expected YYYY)' } end,
+                        case when birth_missing then { 'column_name': 'birth_date', 'reason': 'birth_date and birth_year are both missing (one is required)' } end,
+                        case when birth_date_future then { 'column_name': 'birth_date', 'reason': 'birth_date ''' || birth_date_text || ''' is in the future (expected a date on or before today)' } end,
+                        case when birth_year_future then { 'column_name': 'birth_year', 'reason': 'birth_year ''' || birth_year_text || ''' is in the future (expected this year or earlier)' } end,
+                        case when death_date_invalid then { 'column_name': 'death_date', 'reason': 'death_date ''' || death_date_text || ''' is not a date (expected YYYY-MM-DD)' } end
+                    ],
+                    lambda p: p is not null
+                )
+            else []
+        end as _problems
+    from checks
 )
 
 select * from final
