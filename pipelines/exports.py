@@ -41,11 +41,17 @@ def candidates_query(trial: Trial) -> tuple[str, list[str]]:
         f"first(r.status) filter (where r.criterion_id = ?) as {ident(c.id)}" for c in trial.criteria
     )
     fixed = ", ".join(f"k.{ident(c)}" for c in CANDIDATE_COLUMNS)
+    criteria = ", ".join(f"s.{ident(c.id)}" for c in trial.criteria)
+    # `ranking` is read twice and therefore evaluated once (DuckDB materialises a CTE
+    # referenced more than once); the criteria statuses are grouped by patient alone.
     query = (
-        f"select {fixed}, {status_columns} "
-        f"from {schema}.cohort_ranking as k "
-        f"join {schema}.criteria_results as r on k.patient_id = r.patient_id "
-        f"group by all order by k.rank"
+        f"with ranking as (select * from {schema}.cohort_ranking), "
+        f"statuses as (select r.patient_id, {status_columns} "
+        f"from {schema}.criteria_results as r "
+        "where r.patient_id in (select patient_id from ranking) group by r.patient_id) "
+        f"select {fixed}, {criteria} "
+        "from ranking as k join statuses as s on k.patient_id = s.patient_id "
+        "order by k.rank"
     )
     return query, [c.id for c in trial.criteria]
 
@@ -61,11 +67,42 @@ def criteria_query(trial: Trial) -> str:
     )
 
 
+def status_history_query(trial: Trial) -> tuple[str, list[str]]:
+    """SELECT of this run's rows of `patient_status_history`: every patient's status and
+    the status of every criterion (a list in manifest order), the rows of the trial's view
+    `cohort_patient_status`. Built from one grouping of `criteria_results` with a column
+    per criterion (as candidates.csv), far cheaper than the view's ordered list."""
+    schema = ident(trial.id)
+    items = ", ".join(
+        "{'criterion_id': ?, 'status': first(r.status) filter (where r.criterion_id = ?)}"
+        for _ in trial.criteria
+    )
+    query = (
+        f"with criteria as (select r.patient_id, [{items}] as criteria "
+        f"from {schema}.criteria_results as r group by r.patient_id) "
+        "select rc.trial_id, rc.as_of, e.patient_id, e.site_id, e.status, c.criteria "
+        f"from {schema}.cohort_decisions as e "
+        "join criteria as c on e.patient_id = c.patient_id "
+        f"cross join {schema}.run_context as rc"
+    )
+    return query, [value for c in trial.criteria for value in (c.id, c.id)]
+
+
 def copy_to(con: duckdb.DuckDBPyConnection, query: str, params: list, path: Path) -> None:
     """Stream a query to CSV or Parquet (by the file's suffix)."""
     fmt = "parquet" if path.suffix == ".parquet" else "csv"
     options = "(format parquet)" if fmt == "parquet" else "(format csv, header true)"
     con.execute(f"copy ({query}) to '{_sql_path(path)}' {options}", params)
+
+
+def copy_parquet_and_csv(
+    con: duckdb.DuckDBPyConnection, query: str, params: list, parquet: Path, csv: Path
+) -> None:
+    """Stream a query to Parquet, then the Parquet file to CSV: the query (a join, a sort)
+    runs once. DuckDB reads the file back in the order it was written (insertion order is
+    preserved), and Parquet keeps each column's type, so the CSV is the query's CSV."""
+    copy_to(con, query, params, parquet)
+    copy_to(con, f"select * from read_parquet('{_sql_path(parquet)}')", [], csv)
 
 
 def _sql_path(path: Path) -> str:
@@ -106,12 +143,12 @@ def record_statuses(con: duckdb.DuckDBPyConnection, trial: Trial, run_id: str) -
         con.execute(
             "delete from patient_status_history where run_id = ? and trial_id = ?", [run_id, trial.id]
         )
+        query, params = status_history_query(trial)
         con.execute(
             "insert into patient_status_history "
             "(run_id, trial_id, as_of, patient_id, site_id, status, criteria) "
-            f"select ?, trial_id, as_of, patient_id, site_id, status, criteria "
-            f"from {ident(trial.id)}.cohort_patient_status",
-            [run_id],
+            f"select ?, trial_id, as_of, patient_id, site_id, status, criteria from ({query})",
+            [run_id, *params],
         )
         count = con.execute(
             "select count(*) from patient_status_history where run_id = ? and trial_id = ?",
@@ -189,10 +226,13 @@ def write_trial_exports(
     if min_cell_count is None:
         min_cell_count = _min_cell_count_setting()
     with RunFolder(out, trial.id, as_of, run_id) as folder:
-        query, params = candidates_query(trial)
-        for suffix in (".csv", ".parquet"):
-            copy_to(con, query, params, folder.path(f"candidates{suffix}"))
-            copy_to(con, criteria_query(trial), [], folder.path(f"criteria{suffix}"))
+        for name, (query, params) in (
+            ("candidates", candidates_query(trial)),
+            ("criteria", (criteria_query(trial), [])),
+        ):
+            copy_parquet_and_csv(
+                con, query, params, folder.path(f"{name}.parquet"), folder.path(f"{name}.csv")
+            )
         copy_to(con, changes_query(trial), [], folder.path("changes.csv"))
         feasibility.write_feasibility(
             con,

@@ -1,11 +1,14 @@
 -- cohort_changes: one row per patient whose candidacy changed since the previous run of
 -- the trial that succeeded: new candidates, dropped candidates, eligible <-> potential.
--- Reads: cohort_patient_status, criteria_manifest, run_context, patient_status_history, runs.
+-- Reads: cohort_decisions, criteria_results, criteria_manifest, run_context,
+-- patient_status_history, runs.
 -- "Previous" is the latest run (by start time) that ended 'succeeded' in `runs` and
 -- recorded this trial's statuses; the run being exported is still 'running', so it is
 -- never its own previous run. No such run (the first run): no rows. A candidate is an
 -- eligible or potential patient; a patient absent from one side has no status there
 -- (new in the warehouse, or no longer in it). Ineligible to ineligible is no change.
+-- This run's statuses are those cohort_patient_status records; the criteria statuses
+-- are read from criteria_results for the changed patients only.
 with this_trial as (
     select trial_id from run_context
 ),
@@ -32,6 +35,14 @@ previous as (
     inner join previous_run as p on h.run_id = p.run_id and h.trial_id = p.trial_id
 ),
 
+current_status as (
+    select
+        patient_id,
+        site_id,
+        status
+    from cohort_decisions
+),
+
 joined as (
     select
         coalesce(c.patient_id, p.patient_id) as patient_id,
@@ -39,10 +50,9 @@ joined as (
         p.status as previous_status,
         c.status,
         p.criteria as previous_criteria,
-        c.criteria,
         coalesce(p.status in ('eligible', 'potential'), false) as was_candidate,
         coalesce(c.status in ('eligible', 'potential'), false) as is_candidate
-    from cohort_patient_status as c
+    from current_status as c
     full outer join previous as p on c.patient_id = p.patient_id
     where exists (select 1 from previous_run)
 ),
@@ -63,9 +73,12 @@ changed as (
 
 current_items as (
     select
-        patient_id,
-        unnest(criteria) as item
-    from changed
+        r.patient_id,
+        r.criterion_id,
+        r.status
+    from criteria_results as r
+    inner join criteria_manifest as m on r.criterion_id = m.criterion_id
+    where r.patient_id in (select c.patient_id from changed as c)
 ),
 
 previous_items as (
@@ -79,16 +92,16 @@ criteria_diff as (
     select
         coalesce(n.patient_id, o.patient_id) as patient_id,
         string_agg(
-            coalesce(n.item.criterion_id, o.item.criterion_id) || ': '
-            || coalesce(o.item.status, 'none') || ' -> ' || coalesce(n.item.status, 'none'),
+            coalesce(n.criterion_id, o.item.criterion_id) || ': '
+            || coalesce(o.item.status, 'none') || ' -> ' || coalesce(n.status, 'none'),
             '; ' order by m.ordinal nulls last
         ) as changed_criteria
     from current_items as n
     full outer join previous_items as o
-        on n.patient_id = o.patient_id and n.item.criterion_id = o.item.criterion_id
+        on n.patient_id = o.patient_id and n.criterion_id = o.item.criterion_id
     left join criteria_manifest as m
-        on coalesce(n.item.criterion_id, o.item.criterion_id) = m.criterion_id
-    where n.item.status is distinct from o.item.status
+        on coalesce(n.criterion_id, o.item.criterion_id) = m.criterion_id
+    where n.status is distinct from o.item.status
     group by coalesce(n.patient_id, o.patient_id)
 ),
 

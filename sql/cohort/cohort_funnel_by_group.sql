@@ -3,6 +3,9 @@
 -- Reads: cohort_attrition, cohort_patient_groups, criteria_results, criteria_manifest.
 -- Same columns and rules as cohort_funnel, plus grouping and group_value; the 'overall'
 -- group equals cohort_funnel. Every group has every step, with zeros where nobody is.
+-- Computed from the patients removed at each step (remaining = the group's patients -
+-- removed so far) and the unknown results of the remaining patients, never groups x
+-- patients x steps.
 with steps as (
     select
         -2 as ordinal,
@@ -31,6 +34,41 @@ members as (
     inner join cohort_attrition as a on g.patient_id = a.patient_id
 ),
 
+group_sizes as (
+    select
+        grouping,
+        group_value,
+        count(*) as patients
+    from members
+    group by grouping, group_value
+),
+
+removed as (
+    select
+        grouping,
+        group_value,
+        failed_at as ordinal,
+        count(*) as removed
+    from members
+    where failed_at is not null
+    group by grouping, group_value, failed_at
+),
+
+unknown as (
+    select
+        g.grouping,
+        g.group_value,
+        m.ordinal,
+        count(*) as unknown
+    from criteria_results as r
+    inner join criteria_manifest as m on r.criterion_id = m.criterion_id
+    inner join members as g on r.patient_id = g.patient_id
+    where
+        r.status = 'unknown'
+        and (g.failed_at is null or g.failed_at > m.ordinal)
+    group by g.grouping, g.group_value, m.ordinal
+),
+
 final as (
     select
         g.grouping,
@@ -38,16 +76,19 @@ final as (
         s.ordinal + 2 as step_number,
         s.step,
         s.kind,
-        count(*) filter (where g.failed_at is null or g.failed_at > s.ordinal) as remaining,
-        count(*) filter (where g.failed_at = s.ordinal) as removed,
-        count(*) filter (
-            where (g.failed_at is null or g.failed_at > s.ordinal) and r.status = 'unknown'
-        ) as unknown
-    from steps as s
-    cross join members as g
-    left join criteria_results as r
-        on g.patient_id = r.patient_id and s.step = r.criterion_id
-    group by g.grouping, g.group_value, s.ordinal, s.step, s.kind
+        cast(
+            g.patients - coalesce(
+                sum(rm.removed) over (partition by g.grouping, g.group_value order by s.ordinal), 0
+            ) as bigint
+        ) as remaining,
+        coalesce(rm.removed, 0) as removed,
+        coalesce(u.unknown, 0) as unknown
+    from group_sizes as g
+    cross join steps as s
+    left join removed as rm
+        on g.grouping = rm.grouping and g.group_value = rm.group_value and s.ordinal = rm.ordinal
+    left join unknown as u
+        on g.grouping = u.grouping and g.group_value = u.group_value and s.ordinal = u.ordinal
     order by g.grouping, g.group_value, s.ordinal
 )
 

@@ -1,14 +1,23 @@
 -- cohort_potential_reasons: one row per reporting group x inclusion criterion: how many
 -- `potential` patients have that inclusion unknown, i.e. which test to order.
--- Reads: cohort_eligibility, criteria_results, criteria_manifest, cohort_patient_groups.
+-- Reads: cohort_decisions, criteria_results, criteria_manifest, cohort_patient_groups
+-- (each view once).
 -- n_unknown counts potential patients with the inclusion unknown (a patient with three
 -- unknown inclusions counts under each); n_only_open counts those for whom it is the
 -- only unknown inclusion, so one result could make them eligible.
-with potential as (
+with patient_groups as (
+    select
+        patient_id,
+        grouping,
+        group_value
+    from cohort_patient_groups
+),
+
+potential as (
     select
         patient_id,
         n_inc_unknown
-    from cohort_eligibility
+    from cohort_decisions
     where status = 'potential'
 ),
 
@@ -26,7 +35,7 @@ groups as (
     select distinct
         grouping,
         group_value
-    from cohort_patient_groups
+    from patient_groups
 ),
 
 counted as (
@@ -37,7 +46,7 @@ counted as (
         count(*) as n_unknown,
         count(*) filter (where o.n_inc_unknown = 1) as n_only_open
     from open_inclusions as o
-    inner join cohort_patient_groups as g on o.patient_id = g.patient_id
+    inner join patient_groups as g on o.patient_id = g.patient_id
     group by g.grouping, g.group_value, o.criterion_id
 ),
 

@@ -1,26 +1,35 @@
 -- cohort_status_by_group: one row per reporting group x eligibility status, with the
 -- number of patients (zero rows included, so every group lists every status).
--- Reads: cohort_eligibility, cohort_patient_groups.
+-- Reads: cohort_decisions, cohort_patient_groups (each once).
 with statuses as (
     select unnest(['eligible', 'potential', 'ineligible']) as status
+),
+
+members as (
+    select
+        g.grouping,
+        g.group_value,
+        e.status
+    from cohort_patient_groups as g
+    left join cohort_decisions as e on g.patient_id = e.patient_id
 ),
 
 groups as (
     select distinct
         grouping,
         group_value
-    from cohort_patient_groups
+    from members
 ),
 
 counted as (
     select
-        g.grouping,
-        g.group_value,
-        e.status,
+        grouping,
+        group_value,
+        status,
         count(*) as patients
-    from cohort_patient_groups as g
-    inner join cohort_eligibility as e on g.patient_id = e.patient_id
-    group by g.grouping, g.group_value, e.status
+    from members
+    where status is not null
+    group by grouping, group_value, status
 ),
 
 final as (
