@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -361,13 +362,15 @@ def blank_lines(path: Path) -> list[int]:
         return [n for n, record in enumerate(csv.reader(handle), start=1) if not record]
 
 
+_EMPTY_LINE = re.compile(b"\n\r?\n")
+
+
 def _has_empty_line(path: Path) -> bool:
     tail = b""  # the last two bytes read, for an empty line across two blocks
     for block in _bytes(path):
-        edge = tail + block[:2]
-        if b"\n\n" in block or b"\n\r\n" in block or b"\n\n" in edge or b"\n\r\n" in edge:
+        if _EMPTY_LINE.search(block) or _EMPTY_LINE.search(tail + block[:2]):
             return True
-        tail = (tail + block)[-2:] if len(block) < 2 else block[-2:]
+        tail = (tail + block)[-2:]
     return False
 
 
