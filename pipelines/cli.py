@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from pipelines.errors import CohortscanError
+from pipelines.prefect_api import prefect_api
 from pipelines.settings import PROJECT_ROOT, Settings
 
 
@@ -136,17 +137,21 @@ def cmd_scan(settings: Settings) -> int:
         _quiet_prefect()
         print("cohortscan: starting (Prefect may start a temporary API server)...", file=sys.stderr)
         started = time.monotonic()
-        from pipelines.flows import scan_flow
+        with prefect_api() as api:
+            from pipelines.flows import scan_flow  # imported while a temporary server boots
 
-        summary = scan_flow(
-            extracts=settings.extracts,
-            warehouse=settings.warehouse,
-            out=settings.out,
-            trials_dir=settings.trials_dir,
-            trial_ids=settings.trials,
-            as_of=settings.as_of,
-            full_refresh=settings.full_refresh,
-        )
+            if api.temporary:
+                import pipelines.quality  # noqa: F401  (Great Expectations, for the gate, while the server boots)
+            api.ready()
+            summary = scan_flow(
+                extracts=settings.extracts,
+                warehouse=settings.warehouse,
+                out=settings.out,
+                trials_dir=settings.trials_dir,
+                trial_ids=settings.trials,
+                as_of=settings.as_of,
+                full_refresh=settings.full_refresh,
+            )
     print(_format_summary(summary, time.monotonic() - started))
     _print_quarantine(settings.warehouse, summary["files"])
     return 0
@@ -275,9 +280,13 @@ def cmd_validate(settings: Settings) -> int:
 
     with run_lock(settings.warehouse, "cohortscan validate", settings.lock_wait_seconds):
         _quiet_prefect()
-        from pipelines.flows import validate_flow
+        with prefect_api() as api:
+            from pipelines.flows import validate_flow
 
-        result = validate_flow(settings.extracts, settings.warehouse, settings.out, settings.as_of)
+            if api.temporary:
+                import pipelines.quality  # noqa: F401  (imported while the server boots)
+            api.ready()
+            result = validate_flow(settings.extracts, settings.warehouse, settings.out, settings.as_of)
     files = result["files"]
     read = sum(f["rows_read"] for f in files)
     quarantined = sum(f["rows_quarantined"] for f in files)

@@ -1,8 +1,14 @@
-"""Prefect flows: `scan` calls the `ingest`, `evaluate` and `export` flows in order.
+"""Prefect flows: `scan` (ingest, data-quality gate, criteria, exports) and `validate`.
 
-Flows only call tasks; tasks only call the plain functions of the other modules (which
-tests call directly). Only tasks that do I/O on files retry. Logs go through Prefect's
-run logger and carry counts and timings, never a patient's data.
+A flow run calls tasks, one or more per stage (`ingest_files`; `validate_tables`,
+`build_staging`, `gate_validation`; `evaluate_trial`; `export_trial`), all in the one
+flow run: a sub-flow per stage would cost several API calls and the end of a heartbeat
+thread each, seconds per scan. Tasks only call the plain functions of the other modules
+(which tests call directly). Only tasks that do I/O on files retry. Logs go through
+Prefect's run logger and carry counts and timings, never a patient's data.
+
+The data-quality module (Great Expectations, seconds to import) is imported only by the
+tasks of the gate.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE as NO_CACHE
 
-from pipelines import evaluate, exports, ingest, quality, reuse, runs, staging, trials
+from pipelines import evaluate, exports, ingest, reuse, runs, staging, trials
 from pipelines.errors import DropRefused
 from pipelines.runlock import run_lock
 from pipelines.settings import Settings
@@ -56,6 +62,8 @@ def validate_tables(
     warehouse: Path, stage: str, as_of: date, run_id: str, work_dir: Path, batch_rows: int
 ) -> list[dict[str, Any]]:
     """Run the data-quality suites of one stage and record them in dq_results."""
+    from pipelines import quality
+
     started = time.monotonic()
     with open_warehouse(warehouse) as con:
         results = quality.run_suites(con, stage, as_of, run_id, work_dir, batch_rows=batch_rows)
@@ -83,6 +91,8 @@ def gate_validation(
     results: list[dict[str, Any]], evidence: Path, work_dir: Path, payload: dict[str, Any]
 ) -> dict[str, Any]:
     """Stop the run on a failed `error` check (evidence kept aside); else the outcome."""
+    from pipelines import quality
+
     quality.gate(results, evidence, work_dir, payload)
     return quality.outcome(results, "data_docs/index.html")
 
@@ -117,8 +127,7 @@ def export_trial(
     return str(folder)
 
 
-@flow(name="ingest", log_prints=False)
-def ingest_flow(extracts: Path, warehouse: Path, run_id: str) -> list[dict[str, Any]]:
+def _ingest(extracts: Path, warehouse: Path, run_id: str) -> list[dict[str, Any]]:
     """Ingest a drop; a refused file stops the scan after the good files are loaded."""
     started = time.monotonic()
     files = ingest_files(extracts, warehouse, run_id)
@@ -149,10 +158,7 @@ def ingest_flow(extracts: Path, warehouse: Path, run_id: str) -> list[dict[str, 
     return files
 
 
-@flow(name="quality")
-def quality_flow(
-    warehouse: Path, as_of: date, run_id: str, work_dir: Path, batch_rows: int
-) -> dict[str, Any]:
+def _quality(warehouse: Path, as_of: date, run_id: str, work_dir: Path, batch_rows: int) -> dict[str, Any]:
     """Data-quality gate around staging: validate raw_*, stage, validate stg_*.
 
     Every check runs even when an earlier one failed, so one run shows every fault; the
@@ -186,18 +192,9 @@ def _stage(warehouse: Path) -> dict[str, int]:
     return counts
 
 
-@flow(name="evaluate")
-def evaluate_flow(
-    warehouse: Path,
-    trials_dir: Path,
-    trial_ids: list[str],
-    as_of: date,
-    staging_counts: dict[str, int] | None = None,
-) -> dict[str, Any]:
-    """Stage the data once (unless the quality gate just did), then evaluate every trial."""
+def _evaluate(warehouse: Path, trials_dir: Path, trial_ids: list[str], as_of: date) -> dict[str, Any]:
+    """Evaluate every trial on the staged tables."""
     started = time.monotonic()
-    counts = staging_counts if staging_counts is not None else _stage(warehouse)
-    staged = time.monotonic()
     results = {t: evaluate_trial(warehouse, trials_dir, t, as_of) for t in trial_ids}
     for trial_id, result in results.items():
         _say(
@@ -206,30 +203,16 @@ def evaluate_flow(
             trial=trial_id,
             statuses=result["statuses"],
         )
-    return {
-        "staging_counts": counts,
-        "trials": results,
-        "timings": {
-            **({} if staging_counts is not None else {"stage": round(staged - started, 3)}),
-            "criteria": round(time.monotonic() - staged, 3),
-        },
-    }
+    return {"trials": results, "timings": {"criteria": round(time.monotonic() - started, 3)}}
 
 
-@flow(name="export")
-def export_flow(
-    warehouse: Path,
-    trials_dir: Path,
-    out: Path,
-    as_of: date,
-    run_id: str,
-    infos: dict[str, dict],
-    data_docs: Path | None = None,
+def _export(
+    s: Settings, run_id: str, infos: dict[str, dict], data_docs: Path | None = None
 ) -> dict[str, str]:
     """Write every trial's exports (with the run's Data Docs, when given)."""
-    exports.clean_partials(out)
+    exports.clean_partials(s.out)
     return {
-        trial_id: export_trial(warehouse, trials_dir, trial_id, out, as_of, run_id, info, data_docs)
+        trial_id: export_trial(s.warehouse, s.trials_dir, trial_id, s.out, s.as_of, run_id, info, data_docs)
         for trial_id, info in infos.items()
     }
 
@@ -278,19 +261,22 @@ def _scan(s: Settings, trial_ids: list[str], run_id: str) -> dict[str, Any]:
     started_at = datetime.now()
     refresh = "  (full refresh)" if s.full_refresh else ""
     _say(f"run {run_id}: as-of {s.as_of}, trials {', '.join(trial_ids)}{refresh}", event="run_started")
-    files = evaluated = validation = None
+    files = evaluated = validation = work_dir = None
     timings: dict[str, float] = {}
-    work_dir = quality.work_dir_for(s.out, run_id)
     try:
         t0 = time.monotonic()
-        files = ingest_flow(s.extracts, s.warehouse, run_id)
+        files = _ingest(s.extracts, s.warehouse, run_id)
         if s.full_refresh:
             with open_warehouse(s.warehouse) as con:
                 runs.declare_full_refresh(con, run_id)
         t1 = time.monotonic()
+        timings["ingest"] = round(t1 - t0, 3)
+        from pipelines import quality
+
+        work_dir = quality.work_dir_for(s.out, run_id)
         key, checked = reuse_validated(s, run_id, work_dir, files)
         if checked is None:
-            checked = quality_flow(s.warehouse, s.as_of, run_id, work_dir, s.dq_batch_rows)
+            checked = _quality(s.warehouse, s.as_of, run_id, work_dir, s.dq_batch_rows)
         validation = quality.outcome(checked["checks"], "data_docs/index.html")
         evidence = s.out / quality.FAILED_DIR / run_id
         validation = gate_validation(
@@ -300,11 +286,9 @@ def _scan(s: Settings, trial_ids: list[str], run_id: str) -> dict[str, Any]:
             validation["reused_from"] = checked["reused_from"]
         else:
             remember_validated(s, key, run_id, checked, work_dir)
-        evaluated = evaluate_flow(
-            s.warehouse, s.trials_dir, trial_ids, s.as_of, staging_counts=checked["staging_counts"]
-        )
+        evaluated = _evaluate(s.warehouse, s.trials_dir, trial_ids, s.as_of)
         t2 = time.monotonic()
-        timings = {"ingest": round(t1 - t0, 3), **checked["timings"], **evaluated["timings"]}
+        timings.update({**checked["timings"], **evaluated["timings"]})
         infos = {
             trial_id: runs.run_info(
                 run_id=run_id,
@@ -313,7 +297,7 @@ def _scan(s: Settings, trial_ids: list[str], run_id: str) -> dict[str, Any]:
                 extracts=s.extracts,
                 started_at=started_at,
                 files=files,
-                staging_counts=evaluated["staging_counts"],
+                staging_counts=checked["staging_counts"],
                 statuses=result["statuses"],
                 funnel=result["funnel"],
                 validation=validation,
@@ -321,13 +305,9 @@ def _scan(s: Settings, trial_ids: list[str], run_id: str) -> dict[str, Any]:
             )
             for trial_id, result in evaluated["trials"].items()
         }
-        folders = export_flow(
-            s.warehouse, s.trials_dir, s.out, s.as_of, run_id, infos, work_dir / "data_docs"
-        )
+        folders = _export(s, run_id, infos, work_dir / "data_docs")
         timings["export"] = round(time.monotonic() - t2, 3)
-        quality.discard_work(work_dir)
     except Exception as err:
-        quality.discard_work(work_dir)
         summary = runs.run_summary(
             full_refresh=s.full_refresh,
             files=files,
@@ -340,6 +320,11 @@ def _scan(s: Settings, trial_ids: list[str], run_id: str) -> dict[str, Any]:
             message = str(err).splitlines()[0] if str(err) else type(err).__name__
             runs.finish_run(con, run_id, status, message, summary)
         raise
+    finally:
+        if work_dir is not None:
+            from pipelines import quality
+
+            quality.discard_work(work_dir)
     summary = runs.run_summary(
         full_refresh=s.full_refresh,
         files=files,
@@ -373,6 +358,8 @@ def reuse_validated(
     """The fingerprint of what staging and the gate read, and, when no file was loaded and
     the last validated staging has that fingerprint, its checks (recorded again under this
     run) and staging counts; else None (see pipelines/reuse.py)."""
+    from pipelines import quality
+
     started = time.monotonic()
     with open_warehouse(s.warehouse) as con:
         key = reuse.fingerprint(con, s.as_of)
@@ -430,6 +417,8 @@ def validate_flow(
     The Data Docs and a run.json go to `OUT/_validation/<run_id>/` whatever the outcome;
     a failed `error` check raises ValidationFailed after they are written.
     """
+    from pipelines import quality
+
     s = _settings(extracts=extracts, warehouse=warehouse, out=out, as_of=as_of)
     run_id = runs.new_run_id()
     started_at = datetime.now()
@@ -437,8 +426,8 @@ def validate_flow(
     evidence = s.out / quality.VALIDATION_DIR / run_id
     with run_lock(s.warehouse, f"validate run {run_id}", s.lock_wait_seconds):
         try:
-            files = ingest_flow(s.extracts, s.warehouse, run_id)
-            checked = quality_flow(s.warehouse, s.as_of, run_id, work_dir, s.dq_batch_rows)
+            files = _ingest(s.extracts, s.warehouse, run_id)
+            checked = _quality(s.warehouse, s.as_of, run_id, work_dir, s.dq_batch_rows)
             payload = _evidence_payload(s, run_id, started_at, files, checked)
             validation = gate_validation(checked["checks"], evidence, work_dir, payload)
             quality.keep_evidence(
