@@ -28,8 +28,11 @@ per_patient as (
         count(*) filter (where kind = 'inclusion' and status = 'unknown') as n_inc_unknown,
         count(*) filter (where kind = 'exclusion' and status = 'unknown') as n_exc_unknown,
         count(*) filter (where status = 'manual') as n_manual,
-        coalesce(sum(weight) filter (where favourable), 0) as weight_favourable,
-        sum(weight) filter (where status != 'manual') as weight_computable,
+        -- weights summed exactly (decimal), so the score and ranking do not depend on row order
+        coalesce(cast(sum(cast(weight as decimal(18, 6))) filter (where favourable) as double), 0)
+            as weight_favourable,
+        cast(sum(cast(weight as decimal(18, 6))) filter (where status != 'manual') as double)
+            as weight_computable,
         max(evidence_date) as latest_evidence_date,
         string_agg(criterion_id, ', ' order by ordinal) filter (where failed) as failed_ids,
         string_agg(criterion_id, ', ' order by ordinal) filter (

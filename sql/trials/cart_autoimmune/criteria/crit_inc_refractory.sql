@@ -113,7 +113,9 @@ agents as (
 steroid as (
     select
         t.patient_id,
-        sum(t.prednisone_equivalent_mg) as pred_mg,
+        -- summed exactly (decimal): a float sum depends on the order of the rows, which
+        -- differs between runs, and printed 635 or 635.01 for the same orders
+        cast(sum(cast(t.prednisone_equivalent_mg as decimal(18, 6))) as double) as pred_mg,
         count(*) filter (where t.prednisone_equivalent_mg is null) as undosed,
         max(t.start_date) as last_start,
         string_agg(
@@ -122,7 +124,10 @@ steroid as (
                 || ' = ' || fmt_num(t.prednisone_equivalent_mg) || ' mg/day',
                 ' (no computable daily dose)'
             ),
-            ' + ' order by t.ingredient, t.start_date
+            -- every column of the text breaks ties, so reruns list equal orders alike
+            ' + ' order by
+                t.ingredient, t.start_date, t.dose_value, t.dose_unit, t.frequency,
+                t.prednisone_equivalent_mg
         ) as listed
     from treatments as t
     where

@@ -60,10 +60,11 @@ by_patient as (
         max(last_day) filter (where in_window) as last_in_window,
         string_agg(
             order_text || ' (within ' || cast(window_days as integer) || ' days)',
-            '; ' order by last_day desc, ingredient asc
+            -- the text itself breaks ties of date and ingredient, so reruns agree
+            '; ' order by last_day desc, ingredient asc, order_text asc
         ) filter (where in_window) as excluding,
         string_agg(
-            order_text, '; ' order by last_day desc, ingredient asc
+            order_text, '; ' order by last_day desc, ingredient asc, order_text asc
         ) filter (where not in_window) as older
     from described
     group by patient_id

@@ -48,11 +48,12 @@ current_orders as (
 doses as (
     select
         patient_id,
-        coalesce(sum(mg_day), 0) as mg_day,
-        coalesce(sum(mg_kg_day), 0) as mg_kg_day,
+        -- summed exactly (decimal): a float sum depends on the order of the rows
+        coalesce(cast(sum(cast(mg_day as decimal(18, 6))) as double), 0) as mg_day,
+        coalesce(cast(sum(cast(mg_kg_day as decimal(18, 6))) as double), 0) as mg_kg_day,
         count(*) filter (where mg_day is null and mg_kg_day is null) as undosed,
         max(start_date) as last_start,
-        string_agg(order_text, ' + ' order by ingredient, start_date) as listed
+        string_agg(order_text, ' + ' order by ingredient, start_date, order_text) as listed
     from current_orders
     group by patient_id
 ),
