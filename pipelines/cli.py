@@ -140,7 +140,7 @@ def cmd_scan(settings: Settings) -> int:
         with prefect_api() as api:
             from pipelines.flows import scan_flow  # imported while a temporary server boots
 
-            if api.temporary:
+            if api.temporary and not _probably_nothing_new(settings):
                 import pipelines.quality  # noqa: F401  (Great Expectations, for the gate, while the server boots)
             api.ready()
             summary = scan_flow(
@@ -155,6 +155,18 @@ def cmd_scan(settings: Settings) -> int:
     print(_format_summary(summary, time.monotonic() - started))
     _print_quarantine(settings.warehouse, summary["files"])
     return 0
+
+
+def _probably_nothing_new(settings: Settings) -> bool:
+    """A hint (ingest decides): no new file in the drop, so the scan may well reuse the
+    last run's exports and never need the data-quality gate's module."""
+    from pipelines.reuse import drop_seen_before
+
+    return (
+        not settings.full_refresh
+        and settings.extracts.is_dir()
+        and drop_seen_before(settings.warehouse, settings.extracts)
+    )
 
 
 def _print_quarantine(warehouse: Path, files: list[dict], per_file: int = 3) -> None:
@@ -186,6 +198,11 @@ def _format_summary(summary: dict, seconds: float) -> str:
         f"{sum(f['rows_read'] for f in files)} read, {sum(f['rows_loaded'] for f in files)} loaded, "
         f"{sum(f['rows_quarantined'] for f in files)} quarantined"
     )
+    if summary.get("reused_from"):
+        lines.append(
+            f"no new file and nothing changed: the exports of run {summary['reused_from']} are reused "
+            "(not staged, validated, evaluated or written again)"
+        )
     if summary.get("validation"):
         lines.append(_format_validation(summary["validation"]))
     for trial_id, result in summary["trials"].items():

@@ -5,12 +5,14 @@ renamed into place, so a reader sees either the previous complete folder or the 
 complete one, never half a file. Tables stream from DuckDB with COPY: nothing is pulled
 into pandas. A run's folder holds candidates, criteria, changes.csv (against the previous
 successful run, from the trial's `cohort_changes` view), feasibility.json/.html (small
-counts suppressed, see pipelines/feasibility.py) and run.json. Files written later beside
+counts suppressed, see pipelines/feasibility.py) and run.json, which records the sha256 of
+every other file of the folder. Files written later beside
 a run (what-ifs) go through `write_text`/`write_json`: a temporary file, then a rename.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -122,6 +124,21 @@ def write_text(path: Path, text: str) -> None:
 def write_json(path: Path, payload: dict[str, Any]) -> None:
     """Write JSON through a temporary file and an atomic rename."""
     write_text(path, json.dumps(payload, indent=2, default=str) + "\n")
+
+
+def file_checksums(folder: Path) -> dict[str, str]:
+    """sha256 of every file under a run's folder but run.json, which records them (a
+    re-scan checks them before it reuses the folder: pipelines/reuse.py)."""
+    return {
+        path.relative_to(folder).as_posix(): sha256_file(path)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path != folder / "run.json"
+    }
+
+
+def sha256_file(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def changes_query(trial: Trial) -> str:
@@ -244,6 +261,7 @@ def write_trial_exports(
         )
         if data_docs is not None:
             shutil.copytree(data_docs, folder.path("data_docs"))
+        run_info = {**run_info, "exports_sha256": file_checksums(folder.staging)}
         write_json(folder.path("run.json"), run_info)
         record_statuses(con, trial, run_id)
         return folder.commit()

@@ -7,8 +7,11 @@ thread each, seconds per scan. Tasks only call the plain functions of the other 
 (which tests call directly). Only tasks that do I/O on files retry. Logs go through
 Prefect's run logger and carry counts and timings, never a patient's data.
 
-The data-quality module (Great Expectations, seconds to import) is imported only by the
-tasks of the gate.
+A scan that loads no new file, when nothing else changed since the last run and that
+run succeeded with its exports intact, records itself as a run that reused them
+(`reuse_exports`, pipelines/reuse.py) instead of staging, validating, evaluating and
+exporting again. The data-quality module (Great Expectations, seconds to import) is
+imported only by the tasks of the gate.
 """
 
 from __future__ import annotations
@@ -263,6 +266,7 @@ def _scan(s: Settings, trial_ids: list[str], run_id: str) -> dict[str, Any]:
     _say(f"run {run_id}: as-of {s.as_of}, trials {', '.join(trial_ids)}{refresh}", event="run_started")
     files = evaluated = validation = work_dir = None
     timings: dict[str, float] = {}
+    fingerprint = None
     try:
         t0 = time.monotonic()
         files = _ingest(s.extracts, s.warehouse, run_id)
@@ -271,6 +275,9 @@ def _scan(s: Settings, trial_ids: list[str], run_id: str) -> dict[str, Any]:
                 runs.declare_full_refresh(con, run_id)
         t1 = time.monotonic()
         timings["ingest"] = round(t1 - t0, 3)
+        fingerprint, reused = reuse_exports(s, trial_ids, run_id, files, started_at, timings)
+        if reused is not None:
+            return reused
         from pipelines import quality
 
         work_dir = quality.work_dir_for(s.out, run_id)
@@ -332,6 +339,7 @@ def _scan(s: Settings, trial_ids: list[str], run_id: str) -> dict[str, Any]:
         trials=evaluated["trials"],
         timings=timings,
         folders=folders,
+        fingerprint=fingerprint,
     )
     with open_warehouse(s.warehouse) as con:
         runs.finish_run(con, run_id, "succeeded", None, summary)
@@ -349,6 +357,56 @@ def _scan(s: Settings, trial_ids: list[str], run_id: str) -> dict[str, Any]:
         "trials": evaluated["trials"],
         "timings": timings,
     }
+
+
+@task(cache_policy=NO_CACHE)
+def reuse_exports(
+    s: Settings,
+    trial_ids: list[str],
+    run_id: str,
+    files: list[dict[str, Any]],
+    started_at: datetime,
+    timings: dict[str, float],
+) -> tuple[str, dict[str, Any] | None]:
+    """The fingerprint of this run's inputs and, when no file was loaded and the last run
+    succeeded with that fingerprint and its exports intact, this run recorded as having
+    reused them: the scan's result; else None (see pipelines/reuse.py)."""
+    started = time.monotonic()
+    chosen = [trials.load_trial(s.trials_dir, t) for t in trial_ids]
+    with open_warehouse(s.warehouse) as con:
+        key = reuse.run_fingerprint(con, s.as_of, chosen, s.min_cell_count)
+        fresh = s.full_refresh or any(f["status"] == "loaded" for f in files)
+        previous = None if fresh else reuse.reusable_run(con, key, run_id, s.out, trial_ids, s.as_of)
+        if previous is None:
+            return key, None
+        timings = {**timings, "reuse": round(time.monotonic() - started, 3)}
+        result = reuse.record_reused_run(
+            con,
+            previous,
+            run_id=run_id,
+            trials=chosen,
+            as_of=s.as_of,
+            extracts=s.extracts,
+            started_at=started_at,
+            files=files,
+            timings=timings,
+            fingerprint=key,
+        )
+    _say(
+        f"no new file and nothing changed since run {previous['run_id']}: its exports (computed by run "
+        f"{result['reused_from']}) are reused, nothing is staged, validated, evaluated or exported "
+        f"again ({time.monotonic() - started:.1f} s)",
+        event="exports_reused",
+        reused_from=result["reused_from"],
+        previous_run=previous["run_id"],
+        seconds=round(time.monotonic() - started, 3),
+    )
+    _say(
+        f"run {run_id} succeeded: " + ", ".join(f"{k} {v:.1f} s" for k, v in result["timings"].items()),
+        event="run_finished",
+        timings=result["timings"],
+    )
+    return key, result
 
 
 @task(cache_policy=NO_CACHE)

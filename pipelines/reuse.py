@@ -1,30 +1,51 @@
-"""A re-scan with no new file reuses the staged tables and their validation.
+"""A re-scan with no new file reuses what the last run made instead of making it again.
 
-Staging and the data-quality gate are functions of what they read: the files loaded
-(`load_ledger`), the full refreshes declared, the as-of date the checks compare with,
-and the code and reference data (staging SQL, macros, reference CSVs, expectations, the
-Python that runs them). `fingerprint` hashes all of these. A scan that loads no file and
-finds the fingerprint of the last run whose gate passed skips validating and staging
-again: the staged tables in the warehouse are those that run built and validated, its
-check results are recorded again under the new run, and its Data Docs (kept beside the
-warehouse file, in `<warehouse>.validated/`) go with the exports. Anything else (a new file, a full refresh,
-another as-of date, an edited SQL or CSV file, Data Docs gone) runs the gate in full.
+Two levels, both keyed by a fingerprint of everything the reused result was made of:
 
-Criteria, eligibility and exports always run again.
+- the last run's exports. A scan that loads no file, when the last run succeeded with
+  the same `run_fingerprint` (files loaded, full refreshes, as-of date, trials and their
+  files, all the code, SQL, templates and expectations, the small-count threshold, the
+  versions of the libraries that write the files) and every file of each of its export
+  folders still has the sha256 its run.json records, records itself as a run that
+  reused them (`record_reused_run`): its own run.json and changes.csv (no change) in
+  those folders, its row in `runs`, the check results and patient statuses of the run it
+  reused under its own id. Nothing is staged, validated, evaluated or exported again:
+  the warehouse's staged tables and criteria results are still those the reused run made
+  (nothing but a run changes them, and no run came in between).
+- the validated staging. Staging and the data-quality gate are functions of what they
+  read: the files loaded (`load_ledger`), the full refreshes declared, the as-of date the
+  checks compare with, and the code and reference data (staging SQL, macros, reference
+  CSVs, expectations, the Python that runs them). `fingerprint` hashes all of these. A
+  scan that loads no file and finds the fingerprint of the last run whose gate passed
+  skips validating and staging again: the staged tables in the warehouse are those that
+  run built and validated, its check results are recorded again under the new run, and
+  its Data Docs (kept beside the warehouse file, in `<warehouse>.validated/`) go with the
+  exports. Criteria and exports then run again (a trial, the code or an export folder
+  changed).
+
+Anything else (a new file, a full refresh, another as-of date, an edited SQL or CSV
+file, Data Docs gone) runs the stages it affects in full.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from datetime import date, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from pipelines import runs
+from pipelines.errors import CohortscanError
+from pipelines.exports import changes_query, copy_to, sha256_file, write_json
 from pipelines.settings import SQL_DIR
+from pipelines.trials import Trial
+from pipelines.warehouse import ident
 
 PROJECT_DIR = SQL_DIR.parent
 
@@ -111,3 +132,211 @@ def remember(
             json.dumps(checked["checks"], default=str),
         ],
     )
+
+
+# Everything that shapes a run's exports besides the warehouse's tables and the trials'
+# folders: all the code, SQL, templates and expectations, and the libraries that write.
+_RUN_GLOBS = (
+    (PROJECT_DIR, "pipelines/**/*.py"),
+    (PROJECT_DIR, "pipelines/templates/**/*"),
+    (SQL_DIR, "**/*"),
+    (PROJECT_DIR, "expectations/**/*"),
+)
+_LIBRARIES = ("cohortscan", "duckdb", "great-expectations", "pandas", "plotly", "jinja2")
+
+
+def run_fingerprint(
+    con: duckdb.DuckDBPyConnection, as_of: date, trials: list[Trial], min_cell_count: int
+) -> str:
+    """sha256 of everything a run's exports are made of (see the module docstring)."""
+    digest = hashlib.sha256(fingerprint(con, as_of).encode())
+    for trial in trials:
+        digest.update(f"trial={trial.id}\n{sorted(trial.checksums().items())!r}\n".encode())
+    digest.update(f"min_cell_count={min_cell_count}\n".encode())
+    for name in _LIBRARIES:
+        try:
+            digest.update(f"{name}=={metadata.version(name)}\n".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name} missing\n".encode())
+    for root, pattern in _RUN_GLOBS:
+        for path in sorted(p for p in root.glob(pattern) if p.is_file()):
+            digest.update(str(path.relative_to(root)).encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def reusable_run(
+    con: duckdb.DuckDBPyConnection, key: str, run_id: str, out: Path, trial_ids: list[str], as_of: date
+) -> dict[str, Any] | None:
+    """The run before `run_id`, when it succeeded with fingerprint `key` and the export
+    folder of each trial under `out` still holds its run.json and every file with the
+    sha256 that run.json records: {"run_id", "summary", "infos": {trial: run.json}};
+    else None."""
+    row = con.execute(
+        "select run_id, status, summary from runs where run_id <> ? "
+        "order by started_at desc, run_id desc limit 1",
+        [run_id],
+    ).fetchone()
+    if row is None or row[1] != "succeeded" or not row[2]:
+        return None
+    summary = json.loads(row[2])
+    if summary.get("fingerprint") != key:
+        return None
+    infos = {}
+    for trial_id in trial_ids:
+        folder = out / trial_id / as_of.isoformat()
+        if (
+            summary.get("folders", {}).get(trial_id) != str(folder)
+            or _evaluated_as_of(con, trial_id) != as_of
+        ):
+            return None
+        try:
+            info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        recorded = info.get("exports_sha256")
+        if info.get("run_id") != row[0] or not recorded or not _intact(folder, recorded):
+            return None
+        infos[trial_id] = info
+    return {"run_id": row[0], "summary": summary, "infos": infos}
+
+
+def _evaluated_as_of(con: duckdb.DuckDBPyConnection, trial_id: str) -> date | None:
+    """The as-of date of the trial's evaluation in the warehouse (its criteria results)."""
+    try:
+        row = con.execute(f"select as_of from {ident(trial_id)}.run_context").fetchone()
+    except duckdb.Error:
+        return None
+    return row[0] if row else None
+
+
+def _intact(folder: Path, recorded: dict[str, str]) -> bool:
+    for name, sha in recorded.items():
+        path = folder / name
+        if not path.is_file() or sha256_file(path) != sha:
+            return False
+    return True
+
+
+def record_reused_run(
+    con: duckdb.DuckDBPyConnection,
+    previous: dict[str, Any],
+    *,
+    run_id: str,
+    trials: list[Trial],
+    as_of: date,
+    extracts: Path,
+    started_at: datetime,
+    files: list[dict[str, Any]],
+    timings: dict[str, float],
+    fingerprint: str,
+) -> dict[str, Any]:
+    """Record `run_id` as a run that reused the exports of `previous` (see `reusable_run`);
+    return the scan's result, as a scan that made them returns it.
+
+    In each export folder, changes.csv (no patient changed: header only) and then
+    run.json are replaced, each atomically: run.json names this run, its inputs and
+    timings, and `reused_from`, the run that made the exports (also named by
+    feasibility.json); the rest is the reused run's. The run is recorded as succeeded
+    last, so a run stopped half-way is never reused (the folder's run.json no longer
+    names a succeeded run).
+    """
+    made_by = next(iter(previous["infos"].values())).get("reused_from") or previous["run_id"]
+    folders, results, validation = {}, {}, None
+    for trial in trials:
+        info = previous["infos"][trial.id]
+        folder = Path(previous["summary"]["folders"][trial.id])
+        changes = folder / ".changes.csv.tmp"
+        copy_to(con, f"select * from ({changes_query(trial)}) limit 0", [], changes)
+        os.replace(changes, folder / "changes.csv")
+        validation = {
+            **info["validation"],
+            "reused_from": info["validation"].get("reused_from") or made_by,
+        }
+        new_info = runs.run_info(
+            run_id=run_id,
+            trial=trial,
+            as_of=as_of,
+            extracts=extracts,
+            started_at=started_at,
+            files=files,
+            staging_counts=info["staging_rows"],
+            statuses=info["statuses"],
+            funnel=info["funnel"],
+            validation=validation,
+            timings=timings,
+        )
+        new_info["reused_from"] = made_by
+        new_info["exports_sha256"] = {
+            **info["exports_sha256"],
+            "changes.csv": sha256_file(folder / "changes.csv"),
+        }
+        write_json(folder / "run.json", new_info)
+        folders[trial.id] = str(folder)
+        results[trial.id] = {"statuses": info["statuses"], "funnel": info["funnel"]}
+    _copy_run_records(con, previous["run_id"], run_id, [t.id for t in trials])
+    summary = runs.run_summary(
+        full_refresh=False,
+        files=files,
+        validation=validation,
+        trials=results,
+        timings=timings,
+        folders=folders,
+        fingerprint=fingerprint,
+        reused_from=made_by,
+    )
+    runs.finish_run(con, run_id, "succeeded", None, summary)
+    return {
+        "run_id": run_id,
+        "as_of": as_of.isoformat(),
+        "folders": folders,
+        "files": files,
+        "validation": validation,
+        "trials": results,
+        "timings": timings,
+        "reused_from": made_by,
+    }
+
+
+def _copy_run_records(
+    con: duckdb.DuckDBPyConnection, previous: str, run_id: str, trial_ids: list[str]
+) -> None:
+    """The check results and per-patient statuses of `previous`, recorded again under
+    `run_id` (the next run's changes.csv compares with them), in one transaction."""
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            "insert into dq_results select * replace (? as run_id, now()::timestamp as checked_at) "
+            "from dq_results where run_id = ? order by rowid",
+            [run_id, previous],
+        )
+        con.execute(
+            "insert into patient_status_history "
+            "(run_id, trial_id, as_of, patient_id, site_id, status, criteria) "
+            "select ?, trial_id, as_of, patient_id, site_id, status, criteria from patient_status_history "
+            "where run_id = ? and trial_id in (select unnest(?::varchar[]))",
+            [run_id, previous, trial_ids],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def drop_seen_before(warehouse: Path, extracts: Path) -> bool:
+    """Whether every file of the drop was seen before, by name and size, in `load_ledger`:
+    a hint that a scan will load nothing (ingest decides, by content); False when the
+    warehouse cannot tell (new, or in use)."""
+    from pipelines.warehouse import open_warehouse
+
+    if not warehouse.is_file():
+        return False
+    files = {
+        (p.name, p.stat().st_size) for p in extracts.iterdir() if p.is_file() and not p.name.startswith(".")
+    }
+    try:
+        with open_warehouse(warehouse, read_only=True) as con:
+            seen = set(con.execute("select distinct file_name, size_bytes from load_ledger").fetchall())
+    except (OSError, duckdb.Error, CohortscanError):
+        return False
+    return files <= seen

@@ -74,8 +74,12 @@ def run_summary(
     trials: dict[str, dict[str, Any]] | None = None,
     timings: dict[str, float] | None = None,
     folders: dict[str, str] | None = None,
+    fingerprint: str | None = None,
+    reused_from: str | None = None,
 ) -> dict[str, Any]:
-    """What `runs.summary` keeps of a run: counts, validation outcome, funnels, timings.
+    """What `runs.summary` keeps of a run: counts, validation outcome, funnels, timings,
+    export folders, the fingerprint of its inputs and the run whose exports it reused
+    (pipelines/reuse.py).
 
     Only counts and names: never a patient's data. Parts a failed run did not reach are
     left out.
@@ -98,6 +102,10 @@ def run_summary(
         summary["timings"] = timings
     if folders is not None:
         summary["folders"] = folders
+    if fingerprint is not None:
+        summary["fingerprint"] = fingerprint
+    if reused_from is not None:
+        summary["reused_from"] = reused_from
     return summary
 
 
@@ -129,6 +137,8 @@ def describe_run(run: dict[str, Any]) -> list[str]:
     lines = [head]
     if run["message"]:
         lines.append(f"    {run['message']}")
+    if summary.get("reused_from"):
+        lines.append(f"    no new file, nothing changed: reused the exports of run {summary['reused_from']}")
     if "files" in summary:
         files, rows = summary["files"], summary["rows"]
         lines.append(
