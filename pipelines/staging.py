@@ -5,10 +5,18 @@ Reference data (units, measures, frequencies, ingredients, ...) are CSV files un
 them takes effect at once. Staging tables are materialised once per run from the SQL
 files in `sql/staging/` (one query per file, named after the table it makes); criteria
 views read them.
+
+Cost: each staging query reads its raw table a few times (the distinct spellings of
+codes and units, the keys seen twice, the rows themselves) and joins small lookup tables
+back, so that nothing but plain column arithmetic runs once per row. DuckDB's
+`common_subplan` optimizer would materialise the filtered raw table those readings share
+(millions of rows copied once more); it is switched off while staging queries run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -36,12 +44,37 @@ def load_reference_data(con: duckdb.DuckDBPyConnection, folder: Path = REFERENCE
     return names
 
 
+@contextmanager
+def scans_not_shared(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Within the block, a subplan a query uses twice is run twice, not materialised once.
+
+    A staging query scans its raw table several times with the same filter (files retired
+    by a full refresh left out); sharing that scan would copy every row into a temporary
+    result, which costs more than scanning the table again. The optimizer that shares
+    subplans (`common_subplan`, in recent DuckDB versions) is disabled for the block and
+    the previous setting restored after; DuckDB versions without it need nothing.
+    """
+    if not scalar(con, "select count(*) from duckdb_optimizers() where name = 'common_subplan'"):
+        yield
+        return
+    before = scalar(con, "select current_setting('disabled_optimizers')") or ""
+    disabled = ",".join(name for name in (before, "common_subplan") if name)
+    con.execute(f"set disabled_optimizers = '{disabled}'")
+    try:
+        yield
+    finally:
+        con.execute(f"set disabled_optimizers = '{before}'")
+
+
+def build_table(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    """Materialise one staging table from `sql/staging/<name>.sql`; return its row count."""
+    query = read_sql(STAGING_DIR / f"{name}.sql")
+    with scans_not_shared(con):
+        con.execute(f"create or replace table {ident(name)} as {query}")
+    return scalar(con, f"select count(*) from {ident(name)}")
+
+
 def build_staging(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Materialise every staging table; return its row count."""
     load_reference_data(con)
-    counts = {}
-    for name in STAGING_ORDER:
-        query = read_sql(STAGING_DIR / f"{name}.sql")
-        con.execute(f"create or replace table {ident(name)} as {query}")
-        counts[name] = scalar(con, f"select count(*) from {ident(name)}")
-    return counts
+    return {name: build_table(con, name) for name in STAGING_ORDER}

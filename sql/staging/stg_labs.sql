@@ -3,85 +3,147 @@
 -- ref_qualitative_terms.
 -- value is NULL when the unit is missing or unknown for the measure (unit_status says
 -- which): such a result is never compared with a threshold. '<5' is kept as comparator
--- '<' and value 5. Natural key: patient_id, code_system, code, result_date, value,
--- unit (a result delivered again counts once).
-with deduplicated as (
+-- '<' and value 5. Natural key: patient_id, code_system, code, result_date, value_num,
+-- value_text, unit (a result delivered again counts once: the latest load and line win).
+-- Cost: codes, units and texts are normalised and matched once per distinct spelling (a
+-- few hundred) and joined back by the spelling; duplicates are looked for only among the
+-- rows whose hash of the key without the code is seen twice, so no sort or window runs
+-- over the whole table.
+with kept as not materialized (
     select
         *,
-        norm_code_system(code_system) as system_norm,
-        upper(trim(code)) as code_norm
+        rowid as row_id
     from raw_labs
     -- rows of a file retired by a later full refresh are left out
     where _load_id not in (select r.load_id from stg_retired_loads as r)
-    qualify row_number() over (
-        partition by
-            patient_id, system_norm, code_norm, result_date,
-            value_num, value_text, unit
-        order by _load_id desc, _line desc
-    ) = 1
 ),
 
-parsed as (
+reported_codes as (
+    select distinct
+        code_system,
+        code,
+        unit
+    from kept
+),
+
+codes as (
+    -- one row per (code_system, code, unit) as reported: the normalised code, its
+    -- measure and the factor to the measure's canonical unit
     select
-        d.*,
-        regexp_extract(d.value_text, '^\s*(<=|>=|<|>)', 1) as text_comparator,
-        parse_num(regexp_replace(d.value_text, '^\s*(<=|>=|<|>|=)?\s*', '')) as text_number,
-        q.result as qualitative
-    from deduplicated as d
-    left join ref_qualitative_terms as q
-        on lower(trim(d.value_text)) = q.term
+        r.code_system as reported_system,
+        r.code as reported_code,
+        r.unit as reported_unit,
+        norm_code_system(r.code_system) as code_system,
+        upper(trim(r.code)) as code
+    from reported_codes as r
 ),
 
 measured as (
     select
-        p.*,
+        c.*,
         m.measure,
         m.short_name,
         m.canonical_unit,
-        coalesce(norm_unit(p.unit), norm_unit(m.unit_if_missing)) as unit_norm
-    from parsed as p
+        coalesce(norm_unit(c.reported_unit), norm_unit(m.unit_if_missing)) as unit_norm
+    from codes as c
     left join ref_measures as m
-        on p.system_norm = m.code_system and p.code_norm = m.code
+        on c.code_system = m.code_system and c.code = m.code
 ),
 
 converted as (
     select
         me.*,
-        coalesce(me.value_num, me.text_number) as value_reported,
-        nullif(me.text_comparator, '') as comparator,
-        c.factor::double as factor
+        u.factor::double as factor
     from measured as me
-    left join ref_unit_conversions as c
-        on me.measure = c.measure and me.unit_norm = c.unit
+    left join ref_unit_conversions as u
+        on me.measure = u.measure and me.unit_norm = u.unit
+),
+
+reported_texts as (
+    select distinct value_text
+    from kept
+    where value_text is not null
+),
+
+texts as (
+    -- one row per value_text as reported: comparator, number and qualitative result
+    select
+        t.value_text,
+        nullif(regexp_extract(t.value_text, '^\s*(<=|>=|<|>)', 1), '') as comparator,
+        parse_num(regexp_replace(t.value_text, '^\s*(<=|>=|<|>|=)?\s*', '')) as text_number,
+        q.result as qualitative
+    from reported_texts as t
+    left join ref_qualitative_terms as q
+        on lower(trim(t.value_text)) = q.term
+),
+
+repeated as (
+    -- hashes seen more than once: every duplicated key is among them (rows equal on
+    -- the key are equal on these columns), with a few rows that differ only by code
+    select hash(patient_id, result_date, value_num, value_text, unit) as key_hash
+    from kept
+    group by key_hash
+    having count(*) > 1
+),
+
+superseded as (
+    -- rows whose natural key a later load or line delivered again
+    select k.row_id
+    from kept as k
+    inner join codes as c
+        on
+            k.code_system = c.reported_system
+            and k.code = c.reported_code
+            and k.unit is not distinct from c.reported_unit
+    where
+        hash(k.patient_id, k.result_date, k.value_num, k.value_text, k.unit)
+        in (select rp.key_hash from repeated as rp)
+    qualify row_number() over (
+        partition by
+            k.patient_id, c.code_system, c.code, k.result_date,
+            k.value_num, k.value_text, k.unit
+        order by k._load_id desc, k._line desc
+    ) > 1
 ),
 
 final as (
     select
-        patient_id,
-        system_norm as code_system,
-        code_norm as code,
-        measure,
-        short_name,
-        result_date,
-        round(value_reported * factor, 6) as value,
-        comparator,
-        canonical_unit as unit,
-        qualitative,
-        round(ref_low * factor, 6) as ref_low,
-        round(ref_high * factor, 6) as ref_high,
-        value_reported,
-        value_text,
-        unit as unit_reported,
+        k.patient_id,
+        c.code_system,
+        c.code,
+        c.measure,
+        c.short_name,
+        k.result_date,
+        round(coalesce(k.value_num, t.text_number) * c.factor, 6) as value,
+        t.comparator,
+        c.canonical_unit as unit,
+        t.qualitative,
+        round(k.ref_low * c.factor, 6) as ref_low,
+        round(k.ref_high * c.factor, 6) as ref_high,
+        coalesce(k.value_num, t.text_number) as value_reported,
+        k.value_text,
+        k.unit as unit_reported,
         case
-            when measure is null then 'unknown_code'
-            when value_reported is null then 'no_number'
-            when unit_norm is null then 'missing_unit'
-            when factor is null then 'unknown_unit'
+            when c.measure is null then 'unknown_code'
+            when coalesce(k.value_num, t.text_number) is null then 'no_number'
+            when c.unit_norm is null then 'missing_unit'
+            when c.factor is null then 'unknown_unit'
             else 'ok'
         end as unit_status,
-        _load_id,
-        _line
-    from converted
+        k._load_id,
+        k._line
+    from kept as k
+    inner join converted as c
+        on
+            k.code_system = c.reported_system
+            and k.code = c.reported_code
+            and k.unit is not distinct from c.reported_unit
+    left join texts as t on k.value_text = t.value_text
+    where not exists (
+        select 1
+        from superseded as s
+        where s.row_id = k.row_id
+    )
 )
 
 select * from final

@@ -7,30 +7,46 @@
 -- administrations per day; it is NULL for PRN, ONCE or an unknown frequency or unit.
 -- A weight-based order (dose_unit mg/kg) has daily_dose_mg_per_kg instead, and its
 -- glucocorticoid equivalent is prednisone_equivalent_mg_per_kg (mg/kg/day).
--- Natural key: patient_id, code_system, code, start_date, end_date, dose, frequency.
-with deduplicated as (
+-- Natural key: patient_id, code_system, code, start_date, end_date, dose, frequency
+-- (the latest load and line win).
+-- Cost: codes, drug names, units, frequencies and routes are resolved once per distinct
+-- spelling and joined back; duplicates are looked for only among the rows whose hash of
+-- the key without the code is seen twice.
+with kept as not materialized (
     select
         *,
-        norm_code_system(code_system) as system_norm,
-        norm_code(code_system, code) as code_norm
+        rowid as row_id
     from raw_medications
     -- rows of a file retired by a later full refresh are left out
     where _load_id not in (select r.load_id from stg_retired_loads as r)
-    qualify row_number() over (
-        partition by
-            patient_id, system_norm, code_norm, start_date, end_date,
-            dose_value, dose_unit, frequency
-        order by _load_id desc, _line desc
-    ) = 1
+),
+
+reported_drugs as (
+    select distinct
+        code_system,
+        code,
+        drug_name
+    from kept
+),
+
+codes as (
+    -- one row per (code_system, code, drug_name) as reported, normalised
+    select
+        code_system as reported_system,
+        code as reported_code,
+        drug_name,
+        norm_code_system(code_system) as code_system,
+        norm_code(code_system, code) as code
+    from reported_drugs
 ),
 
 by_code as (
     select
-        d.*,
+        c.*,
         i.ingredient as code_ingredient
-    from deduplicated as d
+    from codes as c
     left join ref_drug_ingredients as i
-        on d.system_norm = i.code_system and d.code_norm = i.code
+        on c.code_system = i.code_system and c.code = i.code
 ),
 
 by_name as (
@@ -47,46 +63,114 @@ by_name as (
     from by_code as b
 ),
 
-dosed as (
+drugs as (
     select
-        b.*,
+        b.reported_system,
+        b.reported_code,
+        b.drug_name,
+        b.code_system,
+        b.code,
         coalesce(b.code_ingredient, b.name_ingredient) as ingredient,
         case
             when b.code_ingredient is not null then 'code'
             when b.name_ingredient is not null then 'drug_name'
         end as resolved_by,
-        b.dose_value * u.mg_factor::double * f.per_day::double as daily_dose_mg,
-        case
-            when lower(trim(b.dose_unit)) = 'mg/kg'
-                then b.dose_value * f.per_day::double
-        end as daily_dose_mg_per_kg
+        g.prednisone_mg_per_mg::double as prednisone_mg_per_mg
     from by_name as b
-    left join ref_dose_units as u on lower(trim(b.dose_unit)) = u.unit
-    left join ref_frequencies as f on upper(trim(b.frequency)) = f.frequency
+    left join ref_glucocorticoid_equivalence as g
+        on coalesce(b.code_ingredient, b.name_ingredient) = g.ingredient
+),
+
+reported_doses as (
+    select distinct
+        dose_unit,
+        frequency,
+        route
+    from kept
+),
+
+doses as (
+    -- one row per (dose_unit, frequency, route) as reported: mg per unit, times a day
+    select
+        r.dose_unit,
+        r.frequency as reported_frequency,
+        r.route as reported_route,
+        upper(trim(r.frequency)) as frequency,
+        lower(trim(r.route)) as route,
+        u.mg_factor::double as mg_factor,
+        f.per_day::double as per_day,
+        lower(trim(r.dose_unit)) = 'mg/kg' as per_kg
+    from reported_doses as r
+    left join ref_dose_units as u on lower(trim(r.dose_unit)) = u.unit
+    left join ref_frequencies as f on upper(trim(r.frequency)) = f.frequency
+),
+
+repeated as (
+    -- hashes seen more than once: every duplicated key is among them
+    select hash(patient_id, start_date, end_date, dose_value, dose_unit, frequency) as key_hash
+    from kept
+    group by key_hash
+    having count(*) > 1
+),
+
+superseded as (
+    -- rows whose natural key a later load or line delivered again
+    select k.row_id
+    from kept as k
+    inner join codes as c
+        on
+            k.code_system = c.reported_system
+            and k.code = c.reported_code
+            and k.drug_name is not distinct from c.drug_name
+    where
+        hash(k.patient_id, k.start_date, k.end_date, k.dose_value, k.dose_unit, k.frequency)
+        in (select rp.key_hash from repeated as rp)
+    qualify row_number() over (
+        partition by
+            k.patient_id, c.code_system, c.code, k.start_date, k.end_date,
+            k.dose_value, k.dose_unit, k.frequency
+        order by k._load_id desc, k._line desc
+    ) > 1
 ),
 
 final as (
     select
-        d.patient_id,
-        d.system_norm as code_system,
-        d.code_norm as code,
-        d.drug_name,
+        k.patient_id,
+        d.code_system,
+        d.code,
+        k.drug_name,
         d.ingredient,
         d.resolved_by,
-        d.start_date,
-        d.end_date,
-        d.dose_value,
-        d.dose_unit,
-        upper(trim(d.frequency)) as frequency,
-        lower(trim(d.route)) as route,
-        d.daily_dose_mg,
-        d.daily_dose_mg_per_kg,
-        d.daily_dose_mg * g.prednisone_mg_per_mg::double as prednisone_equivalent_mg,
-        d.daily_dose_mg_per_kg * g.prednisone_mg_per_mg::double as prednisone_equivalent_mg_per_kg,
-        d._load_id,
-        d._line
-    from dosed as d
-    left join ref_glucocorticoid_equivalence as g on d.ingredient = g.ingredient
+        k.start_date,
+        k.end_date,
+        k.dose_value,
+        k.dose_unit,
+        o.frequency,
+        o.route,
+        k.dose_value * o.mg_factor * o.per_day as daily_dose_mg,
+        case when o.per_kg then k.dose_value * o.per_day end as daily_dose_mg_per_kg,
+        k.dose_value * o.mg_factor * o.per_day * d.prednisone_mg_per_mg as prednisone_equivalent_mg,
+        case
+            when o.per_kg then k.dose_value * o.per_day
+        end * d.prednisone_mg_per_mg as prednisone_equivalent_mg_per_kg,
+        k._load_id,
+        k._line
+    from kept as k
+    inner join drugs as d
+        on
+            k.code_system = d.reported_system
+            and k.code = d.reported_code
+            and k.drug_name is not distinct from d.drug_name
+    inner join doses as o
+        on
+            k.dose_unit is not distinct from o.dose_unit
+            and k.frequency is not distinct from o.reported_frequency
+            and k.route is not distinct from o.reported_route
+    where not exists (
+        select 1
+        from superseded as s
+        where s.row_id = k.row_id
+    )
 )
 
 select * from final
