@@ -8,10 +8,12 @@ Two levels, both keyed by a fingerprint of everything the reused result was made
   versions of the libraries that write the files) and every file of each of its export
   folders still has the sha256 its run.json records, records itself as a run that
   reused them (`record_reused_run`): its own run.json and changes.csv (no change) in
-  those folders, its row in `runs`, the check results and patient statuses of the run it
-  reused under its own id. Nothing is staged, validated, evaluated or exported again:
-  the warehouse's staged tables and criteria results are still those the reused run made
-  (nothing but a run changes them, and no run came in between).
+  those folders, its row in `runs` and the check results of the run it reused under its
+  own id. Nothing is staged, validated, evaluated or exported again: the warehouse's
+  staged tables and criteria results are still those the reused run made (nothing but a
+  run changes them, and no run came in between). The patient statuses are not recorded
+  again (200 000 rows at 100k patients, 2 s): the next run's changes.csv compares with
+  the latest run that recorded them, whose statuses these are.
 - the validated staging. Staging and the data-quality gate are functions of what they
   read: the files loaded (`load_ledger`), the full refreshes declared, the as-of date the
   checks compare with, and the code and reference data (staging SQL, macros, reference
@@ -274,7 +276,11 @@ def record_reused_run(
         write_json(folder / "run.json", new_info)
         folders[trial.id] = str(folder)
         results[trial.id] = {"statuses": info["statuses"], "funnel": info["funnel"]}
-    _copy_run_records(con, previous["run_id"], run_id, [t.id for t in trials])
+    con.execute(
+        "insert into dq_results select * replace (? as run_id, now()::timestamp as checked_at) "
+        "from dq_results where run_id = ? order by rowid",
+        [run_id, previous["run_id"]],
+    )
     summary = runs.run_summary(
         full_refresh=False,
         files=files,
@@ -296,31 +302,6 @@ def record_reused_run(
         "timings": timings,
         "reused_from": made_by,
     }
-
-
-def _copy_run_records(
-    con: duckdb.DuckDBPyConnection, previous: str, run_id: str, trial_ids: list[str]
-) -> None:
-    """The check results and per-patient statuses of `previous`, recorded again under
-    `run_id` (the next run's changes.csv compares with them), in one transaction."""
-    con.execute("begin transaction")
-    try:
-        con.execute(
-            "insert into dq_results select * replace (? as run_id, now()::timestamp as checked_at) "
-            "from dq_results where run_id = ? order by rowid",
-            [run_id, previous],
-        )
-        con.execute(
-            "insert into patient_status_history "
-            "(run_id, trial_id, as_of, patient_id, site_id, status, criteria) "
-            "select ?, trial_id, as_of, patient_id, site_id, status, criteria from patient_status_history "
-            "where run_id = ? and trial_id in (select unnest(?::varchar[]))",
-            [run_id, previous, trial_ids],
-        )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
 
 
 def drop_seen_before(warehouse: Path, extracts: Path) -> bool:
