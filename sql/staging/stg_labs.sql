@@ -77,13 +77,18 @@ texts as (
         on lower(trim(t.value_text)) = q.term
 ),
 
-repeated as (
-    -- hashes seen more than once: every duplicated key is among them (rows equal on
-    -- the key are equal on these columns), with a few rows that differ only by code
+hashed as (
     select hash(patient_id, result_date, value_num, value_text, unit) as key_hash
     from kept
-    group by key_hash
-    having count(*) > 1
+),
+
+repeated as (
+    -- hashes seen more than once: every duplicated key is among them (rows equal on
+    -- the key are equal on these columns), with a few rows that differ only by code.
+    -- Sorting the hashes costs less than grouping ten million distinct ones.
+    select key_hash
+    from hashed
+    qualify lag(key_hash) over (order by key_hash) = key_hash
 ),
 
 superseded as (
