@@ -2,7 +2,8 @@
 
 Every error of ours becomes one line on stderr and a non-zero exit status; tracebacks
 are kept for bugs. Prefect is imported only by the commands that run flows, so
-`trials`, `runs` and `explain` answer at once.
+`trials`, `runs` and `explain` answer at once. `scan` and `validate` without a Prefect
+server launch Prefect's temporary one before their imports (pipelines/prefect_api.py).
 """
 
 from __future__ import annotations
