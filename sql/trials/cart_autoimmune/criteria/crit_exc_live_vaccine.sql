@@ -13,7 +13,7 @@ vaccines as (
     select
         m.patient_id,
         max(m.start_date) as last_date,
-        arg_max('CVX ' || m.code || ' (' || v.display || ')', m.start_date) as vaccine
+        arg_max('CVX ' || m.code || ' (' || v.display || ')', (m.start_date, m.code, v.display)) as vaccine
     from stg_medications as m
     cross join limits as l
     inner join vs('live_vaccines') as v

@@ -21,7 +21,7 @@ with matched as (
     where d.diagnosis_date <= as_of()
     qualify row_number() over (
         partition by d.patient_id, d.code_system, d.code, d.diagnosis_date
-        order by length(v.code) desc
+        order by length(v.code) desc, v.category
     ) = 1
 ),
 
@@ -29,7 +29,7 @@ decided as (
     select
         patient_id,
         max(diagnosis_date) filter (where category = 'malignant') as malignant_date,
-        arg_max(code, diagnosis_date) filter (where category = 'malignant') as malignant,
+        arg_max(code, (diagnosis_date, code)) filter (where category = 'malignant') as malignant,
         max(diagnosis_date) filter (where category like 'verify%') as verify_date,
         string_agg(
             code || ' on ' || strftime(diagnosis_date, '%Y-%m-%d') || if(

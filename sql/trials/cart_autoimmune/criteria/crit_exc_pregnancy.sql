@@ -32,7 +32,7 @@ latest_diagnosis as (
     select
         d.patient_id,
         max(d.diagnosis_date) as diagnosis_date,
-        arg_max(d.code_as_reported, d.diagnosis_date) as code
+        arg_max(d.code_as_reported, (d.diagnosis_date, d.code_as_reported)) as code
     from stg_diagnoses as d
     inner join vs('pregnancy_diagnoses') as v
         on d.code_system = v.code_system and d.code = v.code

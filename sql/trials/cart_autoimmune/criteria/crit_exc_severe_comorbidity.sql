@@ -24,7 +24,8 @@ flagged as (
         d.diagnosis_date <= as_of()
         and d.diagnosis_date >= as_of() - cast(l.window_days as integer)
     qualify row_number() over (
-        partition by d.patient_id, d.code order by d.diagnosis_date desc
+        partition by d.patient_id, d.code_system, d.code
+        order by d.diagnosis_date desc, v.category, v.display
     ) = 1
 ),
 

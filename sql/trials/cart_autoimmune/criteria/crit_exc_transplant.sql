@@ -30,13 +30,13 @@ decided as (
     select
         patient_id,
         max(diagnosis_date) filter (where category in ('solid_organ', 'hsct')) as transplant_date,
-        arg_max(code || ' (' || category || ')', diagnosis_date) filter (
+        arg_max(code || ' (' || category || ')', (diagnosis_date, code, category)) filter (
             where category in ('solid_organ', 'hsct')
         ) as transplant,
         max(diagnosis_date) filter (where category = 'gvhd') as gvhd_date,
-        arg_max(code, diagnosis_date) filter (where category = 'gvhd') as gvhd,
+        arg_max(code, (diagnosis_date, code)) filter (where category = 'gvhd') as gvhd,
         max(diagnosis_date) filter (where category = 'unspecified') as other_date,
-        arg_max(code, diagnosis_date) filter (where category = 'unspecified') as other
+        arg_max(code, (diagnosis_date, code)) filter (where category = 'unspecified') as other
     from records
     group by patient_id
 ),

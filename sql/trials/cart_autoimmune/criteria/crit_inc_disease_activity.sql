@@ -63,7 +63,8 @@ ild as (
     select
         d.patient_id,
         arg_max(
-            d.code_as_reported || ' on ' || strftime(d.diagnosis_date, '%Y-%m-%d'), d.diagnosis_date
+            d.code_as_reported || ' on ' || strftime(d.diagnosis_date, '%Y-%m-%d'),
+            (d.diagnosis_date, d.code_as_reported)
         ) as seen
     from stg_diagnoses as d
     inner join vs('interstitial_lung_disease') as v

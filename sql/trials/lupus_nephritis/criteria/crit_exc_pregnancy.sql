@@ -37,7 +37,7 @@ latest_diagnosis as (
         max(d.diagnosis_date) as diagnosis_date,
         arg_max(
             d.code_as_reported || if(v.category = 'breastfeeding', ' (lactation)', ' (pregnancy)'),
-            d.diagnosis_date
+            (d.diagnosis_date, d.code_as_reported, v.category)
         ) as code
     from stg_diagnoses as d
     inner join vs('pregnancy_diagnoses') as v

@@ -25,11 +25,11 @@ firsts as (
     select
         patient_id,
         min(diagnosis_date) filter (where category = 'LN') as ln_date,
-        arg_min(code, diagnosis_date) filter (where category = 'LN') as ln_code,
+        arg_min(code, (diagnosis_date, code)) filter (where category = 'LN') as ln_code,
         min(diagnosis_date) filter (where category = 'SLE') as sle_date,
-        arg_min(code, diagnosis_date) filter (where category = 'SLE') as sle_code,
+        arg_min(code, (diagnosis_date, code)) filter (where category = 'SLE') as sle_code,
         min(diagnosis_date) filter (where category = 'kidney') as kidney_date,
-        arg_min(code, diagnosis_date) filter (where category = 'kidney') as kidney_code
+        arg_min(code, (diagnosis_date, code)) filter (where category = 'kidney') as kidney_code
     from matched
     group by patient_id
 ),
