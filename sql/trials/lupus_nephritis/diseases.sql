@@ -27,8 +27,10 @@ final as (
         min(diagnosis_date) as first_date,
         max(diagnosis_date) as last_date,
         -- ties on the date: the smallest code, so the evidence never depends on row order
-        arg_min(code_system || ' ' || code_as_reported, (diagnosis_date, code_system || ' ' || code_as_reported))
-            as first_code
+        arg_min(
+            code_system || ' ' || code_as_reported,
+            (diagnosis_date, code_system, code_as_reported)
+        ) as first_code
     from matched
     group by patient_id, disease
 )

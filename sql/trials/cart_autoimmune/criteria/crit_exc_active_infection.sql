@@ -15,9 +15,13 @@ infections as (
         d.patient_id,
         max(d.diagnosis_date) as last_date,
         -- code and kind from the same record: the latest, ties broken on the code shown
-        arg_max(d.code_system || ' ' || d.code_as_reported, (d.diagnosis_date, d.code_system, d.code_as_reported, v.category))
-            as code,
-        arg_max(v.category, (d.diagnosis_date, d.code_system, d.code_as_reported, v.category)) as kind
+        arg_max(
+            d.code_system || ' ' || d.code_as_reported,
+            (d.diagnosis_date, d.code_system, d.code_as_reported, v.category)
+        ) as code,
+        arg_max(
+            v.category, (d.diagnosis_date, d.code_system, d.code_as_reported, v.category)
+        ) as kind
     from stg_diagnoses as d
     cross join limits as l
     inner join vs('serious_infections') as v

@@ -21,7 +21,7 @@ with matched as (
     where d.diagnosis_date <= as_of()
     qualify row_number() over (
         partition by d.patient_id, d.code_system, d.code, d.diagnosis_date
-        order by length(v.code) desc, v.category
+        order by length(v.code) desc, v.category asc
     ) = 1
 ),
 

@@ -6,7 +6,10 @@ with cart as (
     select
         d.patient_id,
         min(d.diagnosis_date) as first_date,
-        arg_min(d.code_system || ' ' || d.code_as_reported, (d.diagnosis_date, d.code_system, d.code_as_reported)) as code
+        arg_min(
+            d.code_system || ' ' || d.code_as_reported,
+            (d.diagnosis_date, d.code_system, d.code_as_reported)
+        ) as code
     from stg_diagnoses as d
     inner join vs('prior_cart') as v
         on d.code_system = v.code_system and d.code = v.code

@@ -25,7 +25,7 @@ flagged as (
         and d.diagnosis_date >= as_of() - cast(l.window_days as integer)
     qualify row_number() over (
         partition by d.patient_id, d.code_system, d.code
-        order by d.diagnosis_date desc, v.category, v.display
+        order by d.diagnosis_date desc, v.category asc, v.display asc
     ) = 1
 ),
 

@@ -33,7 +33,7 @@ matched as (
     where d.diagnosis_date <= as_of()
     qualify row_number() over (
         partition by d.patient_id, d.code_system, d.code, d.diagnosis_date
-        order by length(v.code) desc, v.category
+        order by length(v.code) desc, v.category asc
     ) = 1
 ),
 
@@ -41,7 +41,9 @@ decided as (
     select
         patient_id,
         max(diagnosis_date) filter (where in_window and category = 'malignant') as malignant_date,
-        arg_max(code, (diagnosis_date, code)) filter (where in_window and category = 'malignant') as malignant,
+        arg_max(code, (diagnosis_date, code)) filter (
+            where in_window and category = 'malignant'
+        ) as malignant,
         max(diagnosis_date) filter (where in_window and category != 'malignant') as verify_date,
         string_agg(
             code || ' on ' || strftime(diagnosis_date, '%Y-%m-%d') || if(
