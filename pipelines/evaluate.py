@@ -31,6 +31,7 @@ COHORT_DIR = SQL_DIR / "cohort"
 # In dependency order. The funnel/status/reasons views by group feed the feasibility
 # report (pipelines/feasibility.py); cohort_changes feeds changes.csv.
 COHORT_VIEWS = (
+    "cohort_criteria_tally",
     "cohort_decisions",
     "cohort_eligibility",
     "cohort_ranking",

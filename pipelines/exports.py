@@ -16,6 +16,8 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,15 @@ import duckdb
 from pipelines import feasibility
 from pipelines.trials import Trial
 from pipelines.warehouse import ident
+
+# Views of a trial that several of its exports read, computed once per export
+# (`shared_views`): patient_diseases (candidates, and the feasibility views through
+# cohort_patient_groups) and cohort_criteria_tally, the grouping of criteria_results
+# behind cohort_decisions (candidates through cohort_ranking, changes, the feasibility
+# counts by status and potential reasons). cohort_decisions itself stays a view: its
+# expressions leave score and unmet_or_unknown nullable, as candidates.parquet declares
+# them (read from a table holding no null, DuckDB would write them as required columns).
+SHARED_VIEWS = ("patient_diseases", "cohort_criteria_tally")
 
 CANDIDATE_COLUMNS = (
     "rank",
@@ -88,6 +99,37 @@ def status_history_query(trial: Trial) -> tuple[str, list[str]]:
         f"cross join {schema}.run_context as rc"
     )
     return query, [value for c in trial.criteria for value in (c.id, c.id)]
+
+
+@contextmanager
+def shared_views(con: duckdb.DuckDBPyConnection, trial: Trial, names: Sequence[str]) -> Iterator[None]:
+    """Compute the trial's views `names` (SHARED_VIEWS) once, for the time of the block.
+
+    Each view is stored in a temporary table of the same name. DuckDB resolves a name
+    inside a view's query to a temporary table of that name first, so the trial's views
+    (cohort_decisions, cohort_patient_groups and every view reading them) read the stored
+    rows instead of computing the view again for every export. The tables hold the views'
+    rows (`select *`), so every export is what the views give; they are dropped on the
+    way out, before any other trial's views could read them. A view the trial's schema
+    lacks (evaluated by an earlier version, before cohort_criteria_tally) is left out:
+    no view of that schema reads it.
+    """
+    schema = ident(trial.id)
+    present = {
+        name
+        for (name,) in con.execute(
+            "select view_name from duckdb_views() where database_name = current_database() "
+            "and schema_name = ? and view_name in ?",
+            [trial.id, list(names)],
+        ).fetchall()
+    }
+    try:
+        for name in [n for n in names if n in present]:
+            con.execute(f"create or replace temp table {ident(name)} as select * from {schema}.{ident(name)}")
+        yield
+    finally:
+        for name in names:
+            con.execute(f"drop table if exists temp.main.{ident(name)}")
 
 
 def copy_to(con: duckdb.DuckDBPyConnection, query: str, params: list, path: Path) -> None:
@@ -242,7 +284,7 @@ def write_trial_exports(
     """
     if min_cell_count is None:
         min_cell_count = _min_cell_count_setting()
-    with RunFolder(out, trial.id, as_of, run_id) as folder:
+    with RunFolder(out, trial.id, as_of, run_id) as folder, shared_views(con, trial, SHARED_VIEWS):
         for name, (query, params) in (
             ("candidates", candidates_query(trial)),
             ("criteria", (criteria_query(trial), [])),

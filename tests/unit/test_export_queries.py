@@ -1,8 +1,9 @@
 """The export stage's cheaper queries give what the plain definitions give.
 
 Exports write Parquet first and the CSV from it, record statuses from one grouping of
-criteria_results, and read views that count removed patients instead of patients x
-steps; each is checked here against the straightforward query it replaces.
+criteria_results, read views that count removed patients instead of patients x steps,
+and compute the views several exports read once per trial; each is checked here against
+the straightforward query it replaces.
 """
 
 from __future__ import annotations
@@ -108,3 +109,41 @@ def test_csv_written_from_the_parquet_file_is_the_querys_csv(cohort, tmp_path, n
     assert csv.read_bytes() == direct.read_bytes()
     assert _rows(con, f"select * from read_parquet('{parquet}')") == _rows(con, query, params)
     assert len(csv.read_text().splitlines()) > 10
+
+
+VIEWS_READING_SHARED = (
+    "cohort_ranking",
+    "cohort_funnel_by_group",
+    "cohort_status_by_group",
+    "cohort_potential_reasons",
+    "cohort_changes",
+)
+
+
+def test_views_read_inside_shared_views_give_the_rows_they_give_alone(cohort):
+    con, trial = cohort
+    alone = {v: _rows(con, f"select * from {v}") for v in VIEWS_READING_SHARED}
+    with exports.shared_views(con, trial, exports.SHARED_VIEWS):
+        inside = {v: _rows(con, f"select * from {v}") for v in VIEWS_READING_SHARED}
+    assert inside == alone
+    assert len(alone["cohort_ranking"]) > 10
+
+
+def test_shared_views_are_read_from_their_stored_rows_and_dropped_after(cohort):
+    con, trial = cohort
+    statuses = "select sum(patients) from cohort_status_by_group where grouping = 'overall'"
+    total = _rows(con, statuses)[0][0]
+    with exports.shared_views(con, trial, exports.SHARED_VIEWS):
+        # the views read the stored rows (computed once), not the view again
+        con.execute("delete from temp.main.cohort_criteria_tally where n_failed > 0")
+        assert _rows(con, statuses)[0][0] < total
+    temp = "select table_name from information_schema.tables where table_catalog = 'temp'"
+    assert not {name for (name,) in _rows(con, temp)} & set(exports.SHARED_VIEWS)
+    assert _rows(con, statuses)[0][0] == total
+
+
+def test_shared_views_leave_out_a_view_the_schema_lacks(cohort):
+    con, trial = cohort
+    with exports.shared_views(con, trial, ["patient_diseases", "cohort_no_such_view"]):
+        assert _rows(con, "select count(*) from temp.main.patient_diseases")[0][0] > 0
+    assert _rows(con, "select count(*) from duckdb_tables() where database_name = 'temp'") == [(0,)]
