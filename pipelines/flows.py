@@ -3,7 +3,9 @@
 A flow run calls tasks, one or more per stage (`ingest_files`; `validate_tables`,
 `build_staging`, `gate_validation`; `evaluate_trial`; `export_trial`), all in the one
 flow run: a sub-flow per stage would cost several API calls and the end of a heartbeat
-thread each, seconds per scan. Tasks only call the plain functions of the other modules
+thread each, seconds per scan. Tasks that touch different tables run at once on Prefect's
+thread pool (the raw checks beside staging; the trials' evaluations), each on its own
+connection to the one warehouse. Tasks only call the plain functions of the other modules
 (which tests call directly). Only tasks that do I/O on files retry. Logs go through
 Prefect's run logger and carry counts and timings, never a patient's data.
 
@@ -23,6 +25,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE as NO_CACHE
+from prefect.futures import wait
 
 from pipelines import evaluate, exports, ingest, reuse, runs, staging, trials
 from pipelines.errors import DropRefused
@@ -168,8 +171,14 @@ def _quality(warehouse: Path, as_of: date, run_id: str, work_dir: Path, batch_ro
     caller stops the run (`gate_validation`) before any criterion is evaluated.
     """
     started = time.monotonic()
-    checks = validate_tables(warehouse, "raw", as_of, run_id, work_dir, batch_rows)
-    counts = _stage(warehouse)
+    # The raw checks read raw_* only and staging writes stg_* only: they run at once.
+    raw = validate_tables.submit(warehouse, "raw", as_of, run_id, work_dir, batch_rows)
+    try:
+        counts = _stage(warehouse)
+    except BaseException:
+        wait([raw])  # nothing left running on the warehouse; staging's error is the one raised
+        raise
+    checks = raw.result()
     staged = time.monotonic()
     checks += validate_tables(warehouse, "staging", as_of, run_id, work_dir, batch_rows)
     return {
@@ -196,9 +205,12 @@ def _stage(warehouse: Path) -> dict[str, int]:
 
 
 def _evaluate(warehouse: Path, trials_dir: Path, trial_ids: list[str], as_of: date) -> dict[str, Any]:
-    """Evaluate every trial on the staged tables."""
+    """Evaluate every trial on the staged tables, the trials at once (each writes only
+    its own schema; DuckDB runs their queries side by side)."""
     started = time.monotonic()
-    results = {t: evaluate_trial(warehouse, trials_dir, t, as_of) for t in trial_ids}
+    futures = {t: evaluate_trial.submit(warehouse, trials_dir, t, as_of) for t in trial_ids}
+    wait(list(futures.values()))  # every trial done (or failed) before any error is raised
+    results = {t: future.result() for t, future in futures.items()}
     for trial_id, result in results.items():
         _say(
             f"{trial_id}: " + ", ".join(f"{k} {v}" for k, v in sorted(result["statuses"].items())),

@@ -9,6 +9,7 @@ waiting or corrupting it.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,9 @@ from pipelines.errors import WarehouseBusy
 from pipelines.settings import SQL_DIR, Settings
 
 READER_WAIT_SECONDS = 30.0
+# Tasks of one scan may open the warehouse at once (one database in the process, a
+# connection each): two bootstraps replacing the same macro at once would conflict.
+_BOOTSTRAP_LOCK = threading.Lock()
 
 BOOTSTRAP_FILES = (
     SQL_DIR / "warehouse" / "tables.sql",
@@ -56,7 +60,8 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
             time.sleep(0.25)
     con.execute(f"set memory_limit = '{Settings().duckdb_memory_limit}'")
     if not read_only:
-        bootstrap(con)
+        with _BOOTSTRAP_LOCK:
+            bootstrap(con)
     return con
 
 
