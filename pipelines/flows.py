@@ -4,8 +4,8 @@ A flow run calls tasks, one or more per stage (`ingest_files`; `validate_tables`
 `build_staging`, `gate_validation`; `evaluate_trial`; `export_trial`), all in the one
 flow run: a sub-flow per stage would cost several API calls and the end of a heartbeat
 thread each, seconds per scan. Tasks that touch different tables run at once on Prefect's
-thread pool (the raw checks beside staging; the trials' evaluations), each on its own
-connection to the one warehouse. Tasks only call the plain functions of the other modules
+thread pool (the raw checks beside staging; the trials' evaluations; their exports),
+each on its own connection to the one warehouse. Tasks only call the plain functions of the other modules
 (which tests call directly). Only tasks that do I/O on files retry. Logs go through
 Prefect's run logger and carry counts and timings, never a patient's data.
 
@@ -224,12 +224,17 @@ def _evaluate(warehouse: Path, trials_dir: Path, trial_ids: list[str], as_of: da
 def _export(
     s: Settings, run_id: str, infos: dict[str, dict], data_docs: Path | None = None
 ) -> dict[str, str]:
-    """Write every trial's exports (with the run's Data Docs, when given)."""
+    """Write every trial's exports (with the run's Data Docs, when given), the trials at
+    once: each writes its own folder; both append to patient_status_history."""
     exports.clean_partials(s.out)
-    return {
-        trial_id: export_trial(s.warehouse, s.trials_dir, trial_id, s.out, s.as_of, run_id, info, data_docs)
+    futures = {
+        trial_id: export_trial.submit(
+            s.warehouse, s.trials_dir, trial_id, s.out, s.as_of, run_id, info, data_docs
+        )
         for trial_id, info in infos.items()
     }
+    wait(list(futures.values()))  # every trial done (or failed) before any error is raised
+    return {trial_id: future.result() for trial_id, future in futures.items()}
 
 
 @flow(name="scan")
