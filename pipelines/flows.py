@@ -5,9 +5,10 @@ A flow run calls tasks, one or more per stage (`ingest_files`; `validate_tables`
 flow run: a sub-flow per stage would cost several API calls and the end of a heartbeat
 thread each, seconds per scan. Tasks that touch different tables run at once on Prefect's
 thread pool (the raw checks beside staging; the trials' evaluations; their exports),
-each on its own connection to the one warehouse. Tasks only call the plain functions of the other modules
-(which tests call directly). Only tasks that do I/O on files retry. Logs go through
-Prefect's run logger and carry counts and timings, never a patient's data.
+each on its own connection to the one warehouse. Tasks only call the plain functions of
+the other modules (which tests call directly). Only tasks that do I/O on files retry.
+Logs go through Prefect's run logger and carry counts and timings, never a patient's
+data.
 
 A scan that loads no new file, when nothing else changed since the last run and that
 run succeeded with its exports intact, records itself as a run that reused them
