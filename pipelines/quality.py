@@ -150,8 +150,9 @@ def _validate_suite(ctx, con, suite: Suite, params: dict, run_id: str) -> list[d
         validation = batch.validate(gx_suite, result_format=counts_only, expectation_parameters=params)
         failed = [i for i, r in enumerate(validation.results) if _needs_location(r)]
         if failed:
+            names = {validation.results[i].expectation_config.meta["check"] for i in failed}
             located = batch.validate(
-                _gx_suite(suite, only={validation.results[i].expectation_config.meta["check"] for i in failed}),
+                _gx_suite(suite, only=names),
                 result_format={
                     **counts_only,
                     "result_format": "SUMMARY",
