@@ -327,7 +327,7 @@ def table(patients: int, floor_m: Measure, stage_ms: list[Measure], scan_ms: lis
     work = [m for m in stage_ms if m.name != "imports"]
     if work:
         wall, cpu = sum(m.wall for m in work), sum(m.cpu for m in work)
-        lines.append(f"| sum of stages (each paid the imports) | {_fmt(wall)} | {_fmt(cpu)} | | | |")
+        lines.append(f"| sum of stages (each paid its own imports) | {_fmt(wall)} | {_fmt(cpu)} | | | |")
     lines.append("")
     by_name = {m.name: m for m in scan_ms}
     full = by_name.get("scan (full)")

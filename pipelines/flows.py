@@ -66,14 +66,15 @@ def build_staging(warehouse: Path) -> dict[str, int]:
 
 @task(cache_policy=NO_CACHE)
 def validate_tables(
-    warehouse: Path, stage: str, as_of: date, run_id: str, work_dir: Path, batch_rows: int
+    warehouse: Path, stage: str, as_of: date, run_id: str, work_dir: Path, batch_rows: int, docs: bool = True
 ) -> list[dict[str, Any]]:
-    """Run the data-quality suites of one stage and record them in dq_results."""
+    """Run the data-quality suites of one stage and record them in dq_results; with
+    `docs`, build the Data Docs of every stage validated so far."""
     from pipelines import quality
 
     started = time.monotonic()
     with open_warehouse(warehouse) as con:
-        results = quality.run_suites(con, stage, as_of, run_id, work_dir, batch_rows=batch_rows)
+        results = quality.run_suites(con, stage, as_of, run_id, work_dir, batch_rows=batch_rows, docs=docs)
         quality.record_results(con, run_id, results)
     failed = [r for r in results if r["status"] == "failed"]
     errors = sum(r["severity"] == "error" for r in failed)
@@ -173,7 +174,8 @@ def _quality(warehouse: Path, as_of: date, run_id: str, work_dir: Path, batch_ro
     """
     started = time.monotonic()
     # The raw checks read raw_* only and staging writes stg_* only: they run at once.
-    raw = validate_tables.submit(warehouse, "raw", as_of, run_id, work_dir, batch_rows)
+    # Data Docs are built once, after the staging checks, with both stages' results.
+    raw = validate_tables.submit(warehouse, "raw", as_of, run_id, work_dir, batch_rows, docs=False)
     try:
         counts = _stage(warehouse)
     except BaseException:

@@ -25,6 +25,7 @@ import logging
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -74,21 +75,25 @@ def run_suites(
     work_dir: Path,
     *,
     batch_rows: int = DEFAULT_BATCH_ROWS,
+    docs: bool = True,
 ) -> list[dict[str, Any]]:
     """Validate every table of a stage (`raw` or `staging`) and its cross-table rules.
 
-    Returns one result per check (see `check_result`); Data Docs under
-    `work_dir/data_docs` are rebuilt to show every stage validated so far in this run.
+    Returns one result per check (see `check_result`). With `docs`, Data Docs under
+    `work_dir/data_docs` are rebuilt to show every stage validated so far in this run (a
+    caller that validates another stage next into the same `work_dir` builds them then).
     """
     ctx = context(work_dir)
     params = parameters_for(as_of)
     results = []
-    for suite in load_suites(stage):
-        results += _validate_suite(ctx, con, suite, params, run_id)
+    with _sql_source(ctx, con) as source:
+        for suite in load_suites(stage):
+            results += _validate_suite(ctx, con, source, suite, params, run_id)
     rules = load_rules(stage)
     if rules:
         results += _validate_rules(ctx, con, rules, stage, as_of, run_id, batch_rows)
-    build_docs(ctx)
+    if docs:
+        build_docs(ctx)
     return results
 
 
@@ -103,7 +108,21 @@ def validate_suite(
 ) -> list[dict[str, Any]]:
     """Validate one table's suite (no Data Docs built); one result per check.
     (`batch_rows` is accepted for callers of the earlier batched engine and unused.)"""
-    return _validate_suite(context(work_dir), con, suite, parameters_for(as_of), run_id)
+    ctx = context(work_dir)
+    with _sql_source(ctx, con) as source:
+        return _validate_suite(ctx, con, source, suite, parameters_for(as_of), run_id)
+
+
+@contextmanager
+def _sql_source(ctx, con: duckdb.DuckDBPyConnection) -> Iterator[Any]:
+    """GX's SQL data source on `con` for the time of the block (one per stage: each
+    change to the context's data sources rewrites its configuration file)."""
+    url = gx_duckdb.register(con)
+    try:
+        yield ctx.data_sources.add_or_update_sql(SQL_SOURCE, connection_string=url)
+    finally:
+        gx_duckdb.unregister(url)
+        ctx.data_sources.delete(SQL_SOURCE)
 
 
 def stream(con: duckdb.DuckDBPyConnection, query: str, batch_rows: int) -> Iterator[pd.DataFrame]:
@@ -127,7 +146,7 @@ def stream(con: duckdb.DuckDBPyConnection, query: str, batch_rows: int) -> Itera
         yield pa.Table.from_batches(pending, schema=reader.schema).to_pandas()
 
 
-def _validate_suite(ctx, con, suite: Suite, params: dict, run_id: str) -> list[dict]:
+def _validate_suite(ctx, con, source, suite: Suite, params: dict, run_id: str) -> list[dict]:
     """One GX validation of the whole table, run by DuckDB through GX's SQL engine.
 
     Two passes: every check with result format BASIC (counts and the first unexpected
@@ -141,9 +160,7 @@ def _validate_suite(ctx, con, suite: Suite, params: dict, run_id: str) -> list[d
     view = f"{VIEW_SCHEMA}.{ident(suite.table)}"
     con.execute(f"create schema if not exists {VIEW_SCHEMA}")
     con.execute(f"create or replace view {view} as {suite.query(table_columns, schema='main')}")
-    url = gx_duckdb.register(con)
     try:
-        source = ctx.data_sources.add_or_update_sql(SQL_SOURCE, connection_string=url)
         asset = source.add_table_asset(suite.table, table_name=suite.table, schema_name=VIEW_SCHEMA)
         batch = asset.add_batch_definition_whole_table("whole").get_batch()
         counts_only = {"result_format": "BASIC", "partial_unexpected_count": PARTIAL}
@@ -164,9 +181,7 @@ def _validate_suite(ctx, con, suite: Suite, params: dict, run_id: str) -> list[d
             for i in failed:
                 validation.results[i] = by_check[validation.results[i].expectation_config.meta["check"]]
     finally:
-        gx_duckdb.unregister(url)
         con.execute(f"drop view if exists {view}")
-        ctx.data_sources.delete(SQL_SOURCE)
     rows = scalar(con, f"select count(*) from {ident(suite.table)}")
     validation.meta.update(_run_meta(run_id, suite.table, 1, rows, "DuckDB, GX SQL engine"))
     store_result(ctx, suite.table, run_id, suite.stage, validation)
