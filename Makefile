@@ -28,8 +28,9 @@ chromium:
 
 ## Benchmark: per-stage figures for drops of SIZES patients, written to bench/README.md.
 SIZES ?= 10000,100000,1000000
+REPEAT ?= 1
 bench: $(STAMP)
-	$(BIN)/python bench/run.py --sizes $(SIZES) --readme
+	$(BIN)/python bench/run.py --sizes $(SIZES) --repeat $(REPEAT) --readme
 
 lint: $(STAMP)
 	$(BIN)/pre-commit run --all-files --show-diff-on-failure
