@@ -148,3 +148,37 @@ def test_validation_leaves_no_view_behind(tmp_path: Path) -> None:
     views = con.execute("select view_name from duckdb_views() where not internal").fetchall()
     assert views == []
     assert date.today()  # the run used the connection's own database, not a copy
+
+
+def test_only_checks_that_failed_on_rows_are_asked_for_the_location_of_their_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pass 1 counts every check (BASIC); pass 2 (SUMMARY, with `_load_id` and `_line`)
+    runs only the checks that failed on rows, and only when one did."""
+    from great_expectations.datasource.fluent.interfaces import Batch
+
+    calls: list[tuple[str, list[str]]] = []
+    validate = Batch.validate
+
+    def recording(self, expect, **kwargs):
+        names = [e.meta["check"] for e in getattr(expect, "expectations", [expect])]
+        calls.append((kwargs["result_format"]["result_format"], names))
+        return validate(self, expect, **kwargs)
+
+    monkeypatch.setattr(Batch, "validate", recording)
+    con = _faulty_warehouse()
+    suite = next(s for s in load_suites("staging") if s.table == "stg_labs")
+    results = {r["check"]: r for r in quality.validate_suite(con, suite, AS_OF, "two", tmp_path)}
+    failed_on_rows = sorted(
+        c for c, r in results.items() if r["status"] == "failed" and r["unexpected_count"]
+    )
+    assert "hemoglobin_in_plausible_range" in failed_on_rows
+    assert [fmt for fmt, _ in calls] == ["BASIC", "SUMMARY"]
+    assert sorted(calls[1][1]) == failed_on_rows
+    assert all(results[c]["first_location"] for c in failed_on_rows)  # located, from pass 2
+
+    calls.clear()
+    con.execute("delete from stg_labs")
+    clean = quality.validate_suite(con, suite, AS_OF, "clean", tmp_path)
+    assert not any(r["unexpected_count"] for r in clean)
+    assert [fmt for fmt, _ in calls] == ["BASIC"]
