@@ -165,11 +165,10 @@ def _validate_suite(ctx, con, source, suite: Suite, params: dict, run_id: str) -
         batch = asset.add_batch_definition_whole_table("whole").get_batch()
         counts_only = {"result_format": "BASIC", "partial_unexpected_count": PARTIAL}
         validation = batch.validate(gx_suite, result_format=counts_only, expectation_parameters=params)
-        failed = [i for i, r in enumerate(validation.results) if _needs_location(r)]
+        failed = {_check_name(r) for r in validation.results if _needs_location(r)}
         if failed:
-            names = {validation.results[i].expectation_config.meta["check"] for i in failed}
             located = batch.validate(
-                _gx_suite(suite, only=names),
+                _gx_suite(suite, only=failed),
                 result_format={
                     **counts_only,
                     "result_format": "SUMMARY",
@@ -177,15 +176,14 @@ def _validate_suite(ctx, con, source, suite: Suite, params: dict, run_id: str) -
                 },
                 expectation_parameters=params,
             )
-            by_check = {r.expectation_config.meta["check"]: r for r in located.results}
-            for i in failed:
-                validation.results[i] = by_check[validation.results[i].expectation_config.meta["check"]]
+            by_check = {_check_name(r): r for r in located.results}
+            validation.results = [by_check.get(_check_name(r), r) for r in validation.results]
     finally:
         con.execute(f"drop view if exists {view}")
     rows = scalar(con, f"select count(*) from {ident(suite.table)}")
     validation.meta.update(_run_meta(run_id, suite.table, 1, rows, "DuckDB, GX SQL engine"))
     store_result(ctx, suite.table, run_id, suite.stage, validation)
-    by_name = {r.expectation_config.meta["check"]: r for r in validation.results}
+    by_name = {_check_name(r): r for r in validation.results}
     files = _file_names(con)
     return [check_result(check, by_name[check.name], 1, rows, files) for check in suite.checks]
 
@@ -214,6 +212,11 @@ def _validate_rules(ctx, con, rules: list[Rule], stage: str, as_of: date, run_id
     )
     store_result(ctx, RULES_SUITE, run_id, stage, result)
     return results
+
+
+def _check_name(evr) -> str:
+    """The check an expectation result is for (its expectation's meta)."""
+    return evr.expectation_config.meta["check"]
 
 
 def _needs_location(evr) -> bool:
