@@ -183,3 +183,20 @@ def test_inc_liver_bilirubin_multiple_and_default_are_parameters(scenario):
     assert scenario.evaluate(overrides=multiple)["inc_liver"][0] == "met"
     default_uln = {"inc_liver.bilirubin_uln_default": 25}
     assert scenario.evaluate(overrides=default_uln)["inc_liver"][0] == "met"
+
+
+@pytest.mark.parametrize(
+    ("key", "lab"),
+    [
+        # 3 x 0.58 is 1.7399999999999998 in floating point, 3 x 34.8 is 104.39999999999999
+        pytest.param("ast", _lab(AST, DAY, 1.74, "ukat/L", ref_high=0.58), id="ast-1.74-ukat-is-3x-0.58"),
+        pytest.param("ast", _lab(AST, DAY, 99.9, "U/L", ref_high=33.3), id="ast-99.9-is-3x-33.3"),
+        pytest.param("alt", _lab(ALT, DAY, 1.89, "µkat/L", ref_high=0.63), id="alt-1.89-ukat-is-3x-0.63"),
+        pytest.param("alt", _lab(ALT, DAY, 110.1, "U/L", ref_high=36.7), id="alt-110.1-is-3x-36.7"),
+    ],
+)
+def test_inc_liver_exactly_3x_a_decimal_uln_is_met_despite_floating_point(scenario, key, lab):
+    # Inclusion 5.4: "AST and ALT <= 3.0 ULN" is inclusive, whatever the ULN's decimals.
+    status, evidence = _evaluate(scenario, {key}, [lab])
+    assert status == "met", evidence
+    assert "> 3 x ULN" not in evidence

@@ -64,7 +64,13 @@ with_uln as (
         r.value,
         r.comparator,
         r.ref_high > 0 as uln_from_ref_high,
-        coalesce(case when r.ref_high > 0 then r.ref_high end, t.default_uln) as uln
+        coalesce(case when r.ref_high > 0 then r.ref_high end, t.default_uln) as uln,
+        -- the limit, rounded to 6 decimals as staging rounds values: 3 x 34.8 is
+        -- 104.39999999999999 in floating point, and an AST of exactly 104.4 U/L (1.74 ukat/L
+        -- against a ULN of 0.58 ukat/L) is at 3 x ULN, so within (the limit is inclusive)
+        round(
+            t.multiple * coalesce(case when r.ref_high > 0 then r.ref_high end, t.default_uln), 6
+        ) as upper_limit
     from stg_patients as p
     cross join tests as t
     left join latest as r on p.patient_id = r.patient_id and t.ordinal = r.ordinal
@@ -75,12 +81,12 @@ judged as (
         patient_id,
         ordinal,
         result_date,
-        cmp_le(value, comparator, multiple * uln) as ok,
+        cmp_le(value, comparator, upper_limit) as ok,
         case
             when result_date is null then missing_text(label, window_days, newest_any_date)
             else
                 result_text(label, comparator, value, unit, result_date)
-                || case cmp_le(value, comparator, multiple * uln)
+                || case cmp_le(value, comparator, upper_limit)
                     when true then ' <= '
                     when false then ' > '
                     else ' undecided vs '
