@@ -17,10 +17,11 @@ $(STAMP): pyproject.toml
 scan: $(STAMP)
 	$(BIN)/cohortscan scan
 
-## Style checks (ruff, ruff-format, sqlfluff) then the whole test suite.
+## Style checks (ruff, ruff-format, sqlfluff) then the whole test suite, one worker per core;
+## a test file runs whole on one worker, so its module fixtures are built once.
 test: $(STAMP) chromium
 	$(MAKE) lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 ## Debian's chromium for the feasibility.html browser test (once; no-op when present).
 chromium:
