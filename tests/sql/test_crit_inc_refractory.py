@@ -238,3 +238,28 @@ def test_inc_refractory_betamethasone_resolved_by_name(scenario):
     status, evidence = scenario.evaluate()["inc_refractory"]
     assert status == "met", evidence
     assert "betamethasone 2.25 mg QD = 15.01 mg/day" in evidence
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        pytest.param("SQ", id="sq"),
+        pytest.param("subq", id="subq"),
+        pytest.param("subcut", id="subcut"),
+        pytest.param("s.c.", id="s.c."),
+        pytest.param("i.v.", id="i.v."),
+        pytest.param("p.o.", id="p.o."),
+        pytest.param("by mouth", id="by-mouth"),
+        pytest.param("i.m.", id="i.m."),
+    ],
+)
+def test_inc_refractory_common_spellings_of_systemic_routes_count(scenario, route):
+    # Weekly subcutaneous methotrexate ("SQ") for most of a year is systemic treatment:
+    # with mycophenolate it makes two agents, not one.
+    scenario.patient()
+    _other_agent(scenario)
+    scenario.medication(
+        "6851", "2025-01-01", end_date="2025-12-31", dose_value=15, frequency="QW", route=route
+    )
+    status, evidence = scenario.evaluate()["inc_refractory"]
+    assert status == "met", evidence
