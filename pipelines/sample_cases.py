@@ -606,7 +606,7 @@ LN_CASES: tuple[Case, ...] = (
     _c("inc_upcr", "UPCR 990 mg/g", NOT, "0.99 g/g < 1.0", labs={"upcr": (upcr("990", "mg/g"),)}),
     _c("inc_upcr", "UPCR 113.2 mg/mmol (34366-5)", MET, "113.2 / 113.12 = 1.0007 g/g",
        labs={"upcr": (upcr("113.2", "mg/mmol", code="34366-5"),)}),
-    _c("inc_upcr", "UPCR 113 mg/mmol (34366-5)", NOT, "113 / 113.12 = 0.9989 g/g",
+    _c("inc_upcr", "UPCR 113 mg/mmol (34366-5)", MET, "113 mg/mmol: the protocol's own equivalent of 1.0 g/g",
        labs={"upcr": (upcr("113", "mg/mmol", code="34366-5"),)}),
     _c("inc_upcr", "24-hour urine ratio 1.4 mg/mg (13801-6) exactly 60 days old", MET,
        "1.4 g/g on {D-60}", labs={"upcr": (upcr("1.4", "mg/mg", day=-60, code="13801-6"),)}),
