@@ -19,6 +19,7 @@ def _score(scenario, code, value, date="2026-11-01", unit=None, **kwargs):
         pytest.param(("sledai2k", 12, "2026-11-01", None), "met", id="code-lower-case"),
         pytest.param(("SLEDAI2K", 12, "2026-11-01", "score"), "met", id="unit-score"),
         pytest.param(("SLEDAI2K", 12, "2026-11-01", "{score}"), "met", id="unit-ucum-annotation"),
+        pytest.param(("SLEDAI2K", 12, "2026-11-01", "points"), "met", id="unit-points"),
         pytest.param(("SLEDAI2K", 12, "2026-11-01", "furlongs"), "unknown", id="unknown-unit-not-compared"),
         pytest.param(("SLEDAI2K", 12, "2026-08-28", None), "met", id="exactly-90-days-old"),
         pytest.param(("SLEDAI2K", 12, "2026-08-27", None), "unknown", id="91-days-old-too-old"),
@@ -232,3 +233,18 @@ def test_inc_disease_activity_thresholds_are_parameters(scenario, overrides, exp
     scenario.patient().diagnosis(SLE, "2020-01-01")
     _score(scenario, "SLEDAI2K", 6, "2026-10-01")
     assert scenario.evaluate(overrides=overrides)["inc_disease_activity"][0] == expected
+
+
+@pytest.mark.parametrize(
+    ("diagnosis", "code", "value"),
+    [
+        pytest.param(SJOGREN, "ESSDAI", 14, id="essdai"),
+        pytest.param(AAV, "BVAS", 15, id="bvas"),
+        pytest.param(SSC, "MRSS", 20, id="mrss"),
+    ],
+)
+def test_inc_disease_activity_reads_scores_reported_in_points(scenario, diagnosis, code, value):
+    scenario.patient().diagnosis(diagnosis, "2020-01-01")
+    _score(scenario, code, value, unit="Points")
+    status, evidence = scenario.evaluate()["inc_disease_activity"]
+    assert f"{code if code != 'MRSS' else 'mRSS'} {value} score" in evidence, evidence
