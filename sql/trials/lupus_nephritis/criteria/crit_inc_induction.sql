@@ -1,7 +1,8 @@
 -- crit_inc_induction: one row per patient; inclusion inc_induction.
 -- Reads: stg_patients, stg_medications, valuesets (induction_therapies), params.
 -- Qualifying orders: mycophenolate (mofetil or mycophenolic acid, any route) and
--- cyclophosphamide given intravenously (route 'iv' or 'intravenous'), started on or
+-- cyclophosphamide given intravenously (a route of the value set's intravenous_route
+-- rows: iv, intravenous, i.v., ivpb; any case), started on or
 -- before the as-of date. Orders of one drug form a course while the gap before each
 -- (days between the latest last day so far and its start, back-to-back = 0) is at most
 -- gap_days (an open order runs to the as-of date; a ONCE
@@ -19,6 +20,12 @@ with limits as (
         as_of() as as_of
 ),
 
+intravenous_routes as (
+    select r.code
+    from vs('induction_therapies') as r
+    where r.code_system = 'ROUTE' and r.category = 'intravenous_route'
+),
+
 -- lookback: every order started on or before the as-of date, however old
 orders as (
     select
@@ -31,7 +38,7 @@ orders as (
         end as last_day,
         case
             when v.category = 'mycophenolate' then 'yes'
-            when m.route in ('iv', 'intravenous') then 'yes'
+            when upper(m.route) in (select ir.code from intravenous_routes as ir) then 'yes'
             when m.route is null then 'route unknown'
             else 'no'
         end as qualifies
