@@ -74,11 +74,14 @@ create or replace macro missing_text(short_name, window_days, newest_any_date) a
     || coalesce(' (latest ' || strftime(newest_any_date, '%Y-%m-%d') || ', too old)', '')
 );
 
--- For one value set: each patient's latest interpretable result (a value in a known unit,
--- or a qualitative reading) of each category of the set, of any age up to the as-of date,
--- with the set's category. A criterion applies its own window to result_date: the latest
--- result within a window is this row when it falls inside, and there is none otherwise.
--- Ties on one date go to the latest delivered record.
+-- For one value set: each patient's latest readable result (a number, in a known unit or
+-- not, or a qualitative reading) of each category of the set, of any age up to the as-of
+-- date, with the set's category. A number whose unit is missing or unknown has `value`
+-- NULL and its number in `value_reported`: it is still the latest result, so an older
+-- result cannot decide in its place (the criterion says what such a number shows). A
+-- criterion applies its own window to result_date: the latest result within a window is
+-- this row when it falls inside, and there is none otherwise. Ties on one date go to the
+-- latest delivered record.
 create or replace macro latest_in_valueset(valueset_name) as table
     select
         l.*,
@@ -88,7 +91,7 @@ create or replace macro latest_in_valueset(valueset_name) as table
         on l.code_system = v.code_system and l.code = v.code
     where
         l.result_date <= as_of()
-        and (l.value is not null or l.qualitative is not null)
+        and (l.value_reported is not null or l.qualitative is not null)
     qualify row_number() over (
         partition by l.patient_id, v.category
         order by l.result_date desc, l._load_id desc, l._line desc

@@ -143,6 +143,16 @@ HCV_AB_POS = _text(HCV_AB, SEROLOGY_DAY, "Reactive")
             ["hbsag"],
             [
                 HBSAG_POS,
+                _text(HBV_DNA_IU, "2026-09-01", "Not detected"),
+                _num(HBV_DNA_IU, DAY, 2000, None, ref_high=20),
+            ],
+            "unknown",
+            id="later-dna-without-unit-leaves-hbv-open-not-the-earlier-negative",
+        ),
+        pytest.param(
+            ["hbsag"],
+            [
+                HBSAG_POS,
                 _num(HBV_DNA_IU, "2026-09-01", 2000, "IU/mL", ref_high=20),
                 _text(HBV_DNA_IU, DAY, "Not detected"),
             ],
@@ -368,6 +378,18 @@ def test_exc_viral_syphilis(scenario, drop, labs, expected):
             id="later-detected-overrides-earlier-not-detected",
         ),
         pytest.param([], "unknown", id="cmv-missing"),
+        pytest.param([_num(CMV_COPIES, DAY, 500, None)], "met", id="cmv-load-without-unit-detected"),
+        pytest.param([_num(CMV_IU, DAY, 500, "kIU/L")], "met", id="cmv-load-in-unknown-unit-detected"),
+        pytest.param(
+            [_text(CMV_QUAL, "2026-09-01", "Not detected"), _num(CMV_COPIES, DAY, 500, None)],
+            "met",
+            id="later-load-without-unit-overrides-earlier-not-detected",
+        ),
+        pytest.param(
+            [_text(CMV_QUAL, "2026-09-01", "Not detected"), _text(CMV_COPIES, DAY, "<35")],
+            "not_met",
+            id="later-load-below-quantification-without-unit-not-detected",
+        ),
     ],
 )
 def test_exc_viral_cmv(scenario, labs, expected):
@@ -437,3 +459,9 @@ def test_exc_viral_viral_load_windows_are_parameters(scenario):
         assert scenario.evaluate(overrides={f"exc_viral.{name}": 180})["exc_viral"][0] == "met"
     hcv_only = {"exc_viral.hcv_rna_window_days": 180}
     assert scenario.evaluate(overrides=hcv_only)["exc_viral"][0] == "unknown"
+
+
+def test_exc_viral_evidence_shows_a_load_without_unit_as_reported(scenario):
+    status, evidence = _evaluate(scenario, ["cmv"], [_num(CMV_COPIES, DAY, 500, None)])
+    assert status == "met"
+    assert "CMV DNA 500 (no unit) on 2026-11-01 (detected)" in evidence, evidence

@@ -7,6 +7,9 @@
 --   quantified above zero or a qualitative 'positive' (detected) counts as above normal;
 --   '<x' (below the limit of quantification) is not above normal;
 --   CMV DNA: detected (quantified above zero, or qualitative positive); ref_high unused.
+--   A number whose unit is missing or not known for its code is still the test's latest
+--   result: for CMV DNA any such number above zero is detected (no unit is needed to
+--   tell), for HBV DNA and HCV RNA it leaves the test open (its ref_high cannot be read).
 -- HBV = (HBsAg or anti-HBc) and HBV DNA above normal; HCV = HCV Ab and HCV RNA above
 -- normal: a positive screen without a viral load is open, an undetectable load clears,
 -- and a load above normal with negative screens is open (conflicting: verify).
@@ -54,8 +57,10 @@ read_tests as (
         t.window_days,
         r.result_date,
         r.value,
+        r.value_reported,
         r.comparator,
         r.unit,
+        r.unit_reported,
         r.ref_high,
         r.qualitative,
         r.result_date >= as_of() - cast(t.window_days as integer) as in_window,
@@ -63,7 +68,7 @@ read_tests as (
             as vs_ref_high,
         case
             when r.comparator in ('<', '<=') then false
-            else r.value > 0
+            else r.value_reported > 0
         end as quantified
     from stg_patients as p
     cross join tests as t
@@ -80,12 +85,26 @@ judged as (
             when not coalesce(in_window, false) then null
             when vs_ref_high then cmp_gt(value, comparator, ref_high)
             when value is not null and category in ('hbv_dna', 'hcv_rna', 'cmv_dna') then quantified
+            -- a number in a missing or unknown unit
+            when value_reported is not null and category = 'cmv_dna' then quantified
+            when value_reported is not null and category in ('hbv_dna', 'hcv_rna') then null
             when qualitative = 'positive' then true
             when qualitative = 'negative' then false
         end as finding,
         case
             when result_date is null then 'no ' || label || ' result'
             when not in_window then missing_text(label, window_days, result_date)
+            when
+                value is null and value_reported is not null
+                and category in ('hbv_dna', 'hcv_rna', 'cmv_dna')
+                then
+                    label || ' ' || coalesce(comparator, '') || fmt_num(value_reported) || ' '
+                    || coalesce(unit_reported, '(no unit)') || ' on ' || strftime(result_date, '%Y-%m-%d')
+                    || case
+                        when category != 'cmv_dna' then ' (unit not readable: verify against its range)'
+                        when quantified then ' (detected)'
+                        else ' (not quantified)'
+                    end
             when value is null or category not in ('hbv_dna', 'hcv_rna', 'cmv_dna')
                 then
                     label || ' ' || coalesce(qualitative, 'unreadable') || ' on '
