@@ -37,6 +37,29 @@ def test_exc_pregnancy_later_negative_overrides_earlier_positive(scenario):
 
 
 @pytest.mark.parametrize(
+    "same_day",
+    [
+        pytest.param([(URINE_HCG, "Negative"), (SERUM_HCG, "Positive")], id="urine-neg-then-serum-pos"),
+        pytest.param([(SERUM_HCG, "Positive"), (URINE_HCG, "Negative")], id="serum-pos-then-urine-neg"),
+        pytest.param([(URINE_HCG, "Positive"), (URINE_HCG, "Negative")], id="urine-positive-then-negative"),
+    ],
+)
+def test_exc_pregnancy_positive_test_wins_over_negative_on_the_same_day(scenario, same_day):
+    scenario.patient()
+    for code, text in same_day:
+        scenario.lab(code, "2026-11-20", value_text=text)
+    status, evidence = scenario.evaluate()["exc_pregnancy"]
+    assert status == "met", evidence
+    assert evidence.endswith("positive on 2026-11-20")
+
+
+def test_exc_pregnancy_indeterminate_and_negative_on_the_same_day_stay_open(scenario):
+    scenario.patient().lab(URINE_HCG, "2026-11-20", value_text="Indeterminate")
+    scenario.lab(URINE_HCG, "2026-11-20", value_text="Negative")
+    assert scenario.evaluate()["exc_pregnancy"][0] == "unknown"
+
+
+@pytest.mark.parametrize(
     ("code", "date", "expected"),
     [
         pytest.param("Z92.850", "2023-01-01", "met", id="history-of-cart"),

@@ -36,6 +36,23 @@ def test_ln_exc_pregnancy_edges(scenario, sex, tests, diagnoses, expected):
     assert status == expected, evidence
 
 
+@pytest.mark.parametrize(
+    "same_day",
+    [
+        pytest.param([(URINE_HCG, "Negative"), ("2118-8", "Positive")], id="urine-neg-then-serum-pos"),
+        pytest.param([("2118-8", "Positive"), (URINE_HCG, "Negative")], id="serum-pos-then-urine-neg"),
+        pytest.param([(URINE_HCG, "Positive"), (URINE_HCG, "Negative")], id="urine-positive-then-negative"),
+    ],
+)
+def test_ln_exc_pregnancy_positive_test_wins_over_negative_on_the_same_day(scenario, same_day):
+    scenario.patient()
+    for code, text in same_day:
+        scenario.lab(code, "2026-11-20", None, None, value_text=text)
+    status, evidence = scenario.evaluate(TRIAL)["exc_pregnancy"]
+    assert status == "met", evidence
+    assert evidence.endswith("positive on 2026-11-20")
+
+
 def test_ln_exc_pregnancy_negative_test_leaves_breastfeeding_to_ask(scenario):
     scenario.patient().lab(URINE_HCG, "2026-11-20", None, None, value_text="Negative")
     _, evidence = scenario.evaluate(TRIAL)["exc_pregnancy"]

@@ -5,7 +5,9 @@
 -- pregnancy diagnosis (category pregnancy) or a lactation record (category
 -- breastfeeding: Z39.1) is dated within window_days. not_met: the latest test in the
 -- window is negative, or the patient is male. Otherwise unknown (no test: verify at
--- screening); an indeterminate latest test is unknown too. Breastfeeding is rarely
+-- screening); an indeterminate latest test is unknown too (several tests on the latest
+-- date: positive if any is positive, else unknown if any is indeterminate, else
+-- negative). Breastfeeding is rarely
 -- coded: a woman who is not excluded is asked at screening (the evidence says so).
 with limits as (
     select param('exc_pregnancy', 'window_days') as window_days
@@ -25,8 +27,16 @@ latest_test as (
         l.result_date <= as_of()
         and l.result_date >= as_of() - cast((select lim.window_days from limits as lim) as integer)
         and l.qualitative is not null
+    -- the latest date decides; on that date a positive test wins over the others (a
+    -- serum hCG positive with a urine test negative is a pregnancy), then an
+    -- indeterminate one (open) over a negative one; then the latest delivered record
     qualify row_number() over (
-        partition by l.patient_id order by l.result_date desc, l._load_id desc, l._line desc
+        partition by l.patient_id
+        order by
+            l.result_date desc,
+            case l.qualitative when 'positive' then 0 when 'indeterminate' then 1 else 2 end,
+            l._load_id desc,
+            l._line desc
     ) = 1
 ),
 
