@@ -1,5 +1,7 @@
 """lupus_nephritis inc_age: 18 to 75 years inclusive on the as-of date (2026-11-26)."""
 
+from datetime import date
+
 import pytest
 
 TRIAL = "lupus_nephritis"
@@ -24,6 +26,22 @@ def test_ln_inc_age_edges(scenario, birth, expected):
     scenario.patient(**birth)
     status, evidence = scenario.evaluate(TRIAL)["inc_age"]
     assert status == expected, evidence
+
+
+@pytest.mark.parametrize(
+    ("as_of", "expected", "age"),
+    [
+        pytest.param(date(2026, 2, 28), "not_met", 17, id="28-february-of-a-common-year-still-17"),
+        pytest.param(date(2026, 3, 1), "met", 18, id="1-march-of-a-common-year-18"),
+    ],
+)
+def test_ln_inc_age_leap_day_birthday_completes_a_year_on_1_march_in_a_common_year(
+    scenario, as_of, expected, age
+):
+    scenario.patient(birth_date="2008-02-29")
+    status, evidence = scenario.evaluate(TRIAL, as_of=as_of)["inc_age"]
+    assert status == expected, evidence
+    assert evidence.startswith(f"age {age} on "), evidence
 
 
 def test_ln_inc_age_evidence_names_the_range_and_never_the_birth_date(scenario):
