@@ -53,6 +53,27 @@ def test_ln_exc_b_cell_depletion_windows_per_drug_class(scenario, order, expecte
     assert status == expected, evidence
 
 
+@pytest.mark.parametrize(
+    ("name", "ingredient"),
+    [
+        pytest.param("BENLYSTA 200 MG/ML SC SOAJ", "belimumab", id="benlysta-is-belimumab"),
+        pytest.param("SAPHNELO 300 MG/2 ML IV SOLN", "anifrolumab", id="saphnelo-is-anifrolumab"),
+        pytest.param("OCREVUS 300 MG/10 ML IV SOLN", "ocrelizumab", id="ocrevus-is-ocrelizumab"),
+        pytest.param("KESIMPTA 20 MG/0.4 ML SC PNIJ", "ofatumumab", id="kesimpta-is-ofatumumab"),
+        pytest.param("Arzerra 1000 mg", "ofatumumab", id="arzerra-is-ofatumumab"),
+        pytest.param("TRUXIMA 500 MG/50 ML IV SOLN", "rituximab", id="truxima-is-rituximab"),
+        pytest.param("Ruxience 500 mg/50 mL", "rituximab", id="ruxience-is-rituximab"),
+        pytest.param("Riabni 100 mg/10 mL", "rituximab", id="riabni-is-rituximab"),
+    ],
+)
+def test_ln_exc_b_cell_depletion_reads_brand_only_drug_names(scenario, name, ingredient):
+    # an order whose code is not in the value set and whose name carries only the brand
+    scenario.patient().medication(**infusion(name, -30))
+    status, evidence = scenario.evaluate(TRIAL)["exc_b_cell_depletion"]
+    assert status == "met", evidence
+    assert evidence.startswith(f"{ingredient} on "), evidence
+
+
 def test_ln_exc_b_cell_depletion_no_order_is_not_met_and_old_orders_are_named(scenario):
     scenario.patient().medication(**infusion("rituximab", -500, code="121191"))
     status, evidence = scenario.evaluate(TRIAL)["exc_b_cell_depletion"]
