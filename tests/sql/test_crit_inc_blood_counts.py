@@ -49,6 +49,36 @@ def test_inc_blood_counts_platelet_edges(scenario, platelets, expected):
 
 
 @pytest.mark.parametrize(
+    "unit",
+    [
+        pytest.param("K/mcL", id="k-per-mcl"),
+        pytest.param("thou/mcL", id="thou-per-mcl"),
+        pytest.param("Thousand/uL", id="thousand-per-ul"),
+        pytest.param("10*3/mcL", id="ucum-10-3-per-mcl"),
+        pytest.param("x10^3/mcL", id="x10-3-per-mcl"),
+        pytest.param("x10(3)/mcL", id="x10-3-in-brackets-per-mcl"),
+        pytest.param("10(9)/L", id="10-9-in-brackets-per-l"),
+        pytest.param("10³/µL", id="superscript-3-per-micro-l"),
+        pytest.param("10⁹/L", id="superscript-9-per-l"),
+        pytest.param("\u00d710\u2079/L", id="times-sign-superscript-9-per-l"),
+    ],
+)
+@pytest.mark.parametrize(("value", "expected"), [(30, "met"), (29, "not_met")], ids=["30", "29"])
+def test_inc_blood_counts_reads_common_platelet_unit_spellings(scenario, unit, value, expected):
+    # "mcL" is the microlitre as many US laboratory systems print it; all are 10^9/L
+    scenario.patient().lab(HB, "2026-11-01", 120, "g/L").lab(PLT, "2026-11-01", value, unit)
+    status, evidence = scenario.evaluate()["inc_blood_counts"]
+    assert status == expected, evidence
+
+
+def test_inc_blood_counts_reads_a_platelet_count_per_mcl(scenario):
+    scenario.patient().lab(HB, "2026-11-01", 120, "g/L").lab(PLT, "2026-11-01", 29000, "/mcL")
+    status, evidence = scenario.evaluate()["inc_blood_counts"]
+    assert status == "not_met", evidence
+    assert "Platelets 29 10^9/L" in evidence, evidence
+
+
+@pytest.mark.parametrize(
     ("value_text", "expected"),
     [
         pytest.param("<20", "not_met", id="below-20-is-below-30"),
