@@ -246,5 +246,5 @@ def test_inc_disease_activity_thresholds_are_parameters(scenario, overrides, exp
 def test_inc_disease_activity_reads_scores_reported_in_points(scenario, diagnosis, code, value):
     scenario.patient().diagnosis(diagnosis, "2020-01-01")
     _score(scenario, code, value, unit="Points")
-    status, evidence = scenario.evaluate()["inc_disease_activity"]
+    _status, evidence = scenario.evaluate()["inc_disease_activity"]
     assert f"{code if code != 'MRSS' else 'mRSS'} {value} score" in evidence, evidence
