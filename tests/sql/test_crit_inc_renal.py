@@ -77,6 +77,9 @@ def test_inc_renal_reads_every_egfr_code(scenario, code):
         pytest.param("mL/s/1.73m2", 0.5, "met", id="si-ml-per-s-0.5-is-30"),
         pytest.param("mL/s/1.73m2", 0.49, "not_met", id="si-ml-per-s-0.49-is-29.4"),
         pytest.param("mL/min", 30, "met", id="without-annotation"),
+        pytest.param("mL/min per 1.73 m2", 30, "met", id="loinc-display-per-1.73-m2"),
+        pytest.param("mL/min/{1.73m2}", 29, "not_met", id="ucum-annotation-without-underscore"),
+        pytest.param("mL/s/{1.73_m2}", 0.5, "met", id="si-ucum-annotation-0.5-is-30"),
         pytest.param(None, 30, "unknown", id="without-unit-not-guessed"),
     ],
 )
