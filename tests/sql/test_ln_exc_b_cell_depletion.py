@@ -85,3 +85,18 @@ def test_ln_exc_b_cell_depletion_windows_are_parameters(scenario):
     scenario.patient().medication(**infusion("belimumab", -120))
     overrides = {"exc_b_cell_depletion.belimumab_window_days": 180}
     assert scenario.evaluate(TRIAL, overrides=overrides)["exc_b_cell_depletion"][0] == "met"
+
+
+@pytest.mark.parametrize(
+    ("code", "start", "expected"),
+    [
+        pytest.param("L01XC02", -300, "met", id="rituximab-atc-2019-code"),
+        pytest.param("L04AA26", -60, "met", id="belimumab-atc-2019-code"),
+        pytest.param("L04AA26", -200, "not_met", id="belimumab-atc-2019-code-past-3-months"),
+    ],
+)
+def test_ln_exc_b_cell_depletion_reads_the_atc_codes_code_reference_names(scenario, code, start, expected):
+    order = {**infusion("", start), "code": code, "code_system": "ATC", "drug_name": None}
+    scenario.patient().medication(**order)
+    status, evidence = scenario.evaluate(TRIAL)["exc_b_cell_depletion"]
+    assert status == expected, evidence
