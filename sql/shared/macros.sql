@@ -86,3 +86,11 @@ create or replace macro cmp_lt(v, comparator, threshold) as (not cmp_ge(v, compa
 create or replace macro fmt_num(v) as (
     regexp_replace(regexp_replace(printf('%.2f', v), '0+$', ''), '\.$', '')
 );
+
+-- Age in completed years on a date: one fewer until the month and day of birth come round,
+-- so a birthday on 29 February completes a year on 1 March in a common year
+-- (date_sub('year', ...) counts it complete on 28 February).
+create or replace macro completed_years(birth_date, on_date) as (
+    year(on_date) - year(birth_date)
+    - if(month(on_date) * 100 + day(on_date) < month(birth_date) * 100 + day(birth_date), 1, 0)
+);

@@ -15,17 +15,13 @@ ages as (
         l.min_age,
         l.as_of,
         p.birth_date is not null as exact,
-        -- completed years: one fewer until the month and day of birth come round, so a
-        -- birthday on 29 February completes a year on 1 March in a common year
-        -- (date_sub('year', ...) counted it complete on 28 February)
+        -- completed years (macro completed_years: a 29 February birthday completes on 1 March)
         coalesce(
-            year(l.as_of) - year(p.birth_date)
-            - if(month(l.as_of) * 100 + day(l.as_of) < month(p.birth_date) * 100 + day(p.birth_date), 1, 0),
+            completed_years(p.birth_date, l.as_of),
             year(l.as_of) - p.birth_year - 1
         ) as age_low,
         coalesce(
-            year(l.as_of) - year(p.birth_date)
-            - if(month(l.as_of) * 100 + day(l.as_of) < month(p.birth_date) * 100 + day(p.birth_date), 1, 0),
+            completed_years(p.birth_date, l.as_of),
             year(l.as_of) - p.birth_year
         ) as age_high
     from stg_patients as p
