@@ -45,6 +45,16 @@ def gc(code: str = PRED, dose: float | None = 35, unit: str = "mg", freq: str = 
         pytest.param([gc(dose=20, freq="Q3H")], (70, "kg"), "unknown", id="unknown-frequency-no-daily-dose"),
         pytest.param([gc(dose=40), gc(dose=5, freq="Q3H")], (70, "kg"), "met", id="known-part-already-above"),
         pytest.param([], None, "not_met", id="no-glucocorticoid"),
+        pytest.param(
+            [gc("5492", dose=100, freq="BID", route="topical")],
+            (70, "kg"),
+            "not_met",
+            id="topical-is-not-systemic",
+        ),
+        pytest.param([gc(dose=40, route="inhalation")], (70, "kg"), "not_met", id="inhaled-is-not-systemic"),
+        pytest.param([gc(dose=40, route="p.o.")], (70, "kg"), "met", id="oral-spelled-p.o."),
+        pytest.param([gc(MPRED, dose=40, route="IV")], (70, "kg"), "met", id="intravenous-daily"),
+        pytest.param([gc(dose=40, route=None)], (70, "kg"), "met", id="route-missing-counts"),
     ],
 )
 def test_ln_exc_glucocorticoid_dose_edges(scenario, orders, weight, expected):

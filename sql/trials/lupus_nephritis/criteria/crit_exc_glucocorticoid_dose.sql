@@ -4,7 +4,9 @@
 -- body_weight), valuesets (glucocorticoids), params.
 -- The current dose is summed over the glucocorticoid orders active on the as-of date
 -- (start <= as_of, end missing or >= as_of); ONCE and PRN orders (pulses, as needed) are
--- not a daily dose and are left out. Staging gives each order mg/day
+-- not a daily dose and are left out, and so are orders by a route that is not systemic
+-- (topical, inhaled, ophthalmic: a route missing or in the value set's systemic routes
+-- counts, as in cart_autoimmune's inc_refractory). Staging gives each order mg/day
 -- prednisone-equivalent (dose x per day x factor) or, for a mg/kg order, mg/kg/day.
 -- mg/kg/day = the mg/kg orders + the mg orders / weight, the weight being the latest
 -- body weight within weight_window_days (inclusive) in kg.
@@ -18,6 +20,12 @@ with limits as (
         param('exc_glucocorticoid_dose', 'max_mg_per_kg') as max_mg_per_kg,
         param('exc_glucocorticoid_dose', 'weight_window_days') as weight_days,
         as_of() as as_of
+),
+
+systemic_routes as (
+    select r.code
+    from vs('glucocorticoids') as r
+    where r.code_system = 'ROUTE'
 ),
 
 -- current: an order active on the as-of date
@@ -43,6 +51,8 @@ current_orders as (
         m.start_date <= l.as_of
         and (m.end_date is null or m.end_date >= l.as_of)
         and coalesce(m.frequency, '') not in ('ONCE', 'PRN')
+        -- systemic only: a missing route is kept, topical or inhaled is not
+        and (m.route is null or upper(m.route) in (select sr.code from systemic_routes as sr))
 ),
 
 doses as (
