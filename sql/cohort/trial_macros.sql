@@ -74,14 +74,15 @@ create or replace macro missing_text(short_name, window_days, newest_any_date) a
     || coalesce(' (latest ' || strftime(newest_any_date, '%Y-%m-%d') || ', too old)', '')
 );
 
--- For one value set: each patient's latest readable result (a number, in a known unit or
--- not, or a qualitative reading) of each category of the set, of any age up to the as-of
--- date, with the set's category. A number whose unit is missing or unknown has `value`
--- NULL and its number in `value_reported`: it is still the latest result, so an older
--- result cannot decide in its place (the criterion says what such a number shows). A
--- criterion applies its own window to result_date: the latest result within a window is
--- this row when it falls inside, and there is none otherwise. Ties on one date go to the
--- latest delivered record.
+-- For one value set: each patient's latest readable result (a value in a known unit, a
+-- qualitative reading, or a number of a known measure whose unit is missing or unknown)
+-- of each category of the set, of any age up to the as-of date, with the set's category.
+-- A number in a missing or unknown unit has `value` NULL and its number in
+-- `value_reported`: it is still the latest result, so an older result cannot decide in
+-- its place (the criterion says what such a number shows). A number on a code that is
+-- no measure (an S/CO index on a screening test) is skipped. A criterion applies its own
+-- window to result_date: the latest result within a window is this row when it falls
+-- inside, and there is none otherwise. Ties on one date go to the latest delivered record.
 create or replace macro latest_in_valueset(valueset_name) as table
     select
         l.*,
@@ -91,7 +92,10 @@ create or replace macro latest_in_valueset(valueset_name) as table
         on l.code_system = v.code_system and l.code = v.code
     where
         l.result_date <= as_of()
-        and (l.value_reported is not null or l.qualitative is not null)
+        and (
+            l.value is not null or l.qualitative is not null
+            or l.unit_status in ('missing_unit', 'unknown_unit')
+        )
     qualify row_number() over (
         partition by l.patient_id, v.category
         order by l.result_date desc, l._load_id desc, l._line desc

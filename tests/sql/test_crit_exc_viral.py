@@ -465,3 +465,9 @@ def test_exc_viral_evidence_shows_a_load_without_unit_as_reported(scenario):
     status, evidence = _evaluate(scenario, ["cmv"], [_num(CMV_COPIES, DAY, 500, None)])
     assert status == "met"
     assert "CMV DNA 500 (no unit) on 2026-11-01 (detected)" in evidence, evidence
+
+
+def test_exc_viral_a_later_screen_with_only_an_index_number_does_not_hide_the_negative_reading(scenario):
+    # an S/CO index is no measure: not interpreted, and not the latest readable result
+    status, evidence = _evaluate(scenario, [], [_num(HBSAG, DAY, 0.3, "S/CO")])
+    assert status == "not_met", evidence
