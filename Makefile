@@ -17,11 +17,12 @@ $(STAMP): pyproject.toml
 scan: $(STAMP)
 	$(BIN)/cohortscan scan
 
-## Style checks (ruff, ruff-format, sqlfluff) then the whole test suite, one worker per core;
-## a test file runs whole on one worker, so its module fixtures are built once.
+## Style checks (ruff, ruff-format, sqlfluff) then the whole test suite, one worker per core
+## (at most 4: each worker running flow tests starts a Prefect test server); a test file
+## runs whole on one worker, so its module fixtures are built once.
 test: $(STAMP) chromium
 	$(MAKE) lint
-	$(BIN)/python -m pytest -n auto --dist loadfile
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile
 
 ## Debian's chromium for the feasibility.html browser test (once; no-op when present).
 chromium:
