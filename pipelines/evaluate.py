@@ -14,7 +14,8 @@ that is rolled back (`pipelines/whatif.py`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from datetime import date
 from pathlib import Path
@@ -46,6 +47,9 @@ COHORT_VIEWS = (
 )
 STATUSES = ("met", "not_met", "unknown", "manual")
 STAGING_TABLES = ("stg_retired_loads", "stg_patients", "stg_diagnoses", "stg_labs", "stg_medications")
+# Seconds between two progress lines while a trial's criteria are materialised (a 1M-patient
+# drop spends minutes there; a small one never reports).
+PROGRESS_EVERY_SECONDS = 15.0
 
 
 def evaluate_trial(
@@ -53,8 +57,11 @@ def evaluate_trial(
     trial: Trial,
     as_of: date,
     overrides: Mapping[str, float | str] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
-    """Build the trial's schema and materialise its criteria; return status counts."""
+    """Build the trial's schema and materialise its criteria; return status counts.
+    `progress`, when given, gets a line now and then while the criteria are materialised
+    (see `materialise_criteria`)."""
     schema = trial.id
     con.execute(f"create schema if not exists {ident(schema)}")
     con.execute(f"set schema = '{schema}'")
@@ -70,7 +77,7 @@ def evaluate_trial(
                 con.execute(f"create or replace view {view} as {read_sql(criterion.file)}")
             except duckdb.Error as err:
                 raise TrialConfigError(f"{criterion.file}: {str(err).splitlines()[0]}") from None
-        materialise_criteria(con, trial)
+        materialise_criteria(con, trial, progress)
         for name in COHORT_VIEWS:
             con.execute(f"create or replace view {name} as {read_sql(COHORT_DIR / f'{name}.sql')}")
         con.execute("insert into evaluation values (?)", [fingerprint(con, trial, as_of)])
@@ -212,15 +219,33 @@ def _param_rows(trial: Trial, values: Mapping[str, float | str]) -> list[list]:
     return rows
 
 
-def materialise_criteria(con: duckdb.DuckDBPyConnection, trial: Trial) -> None:
-    """Fill `criteria_results` from every criterion view and check each view's shape."""
+def materialise_criteria(
+    con: duckdb.DuckDBPyConnection,
+    trial: Trial,
+    progress: Callable[[str], None] | None = None,
+    every: float | None = None,
+) -> None:
+    """Fill `criteria_results` from every criterion view and check each view's shape.
+
+    With `progress`, a line `<trial>: <k> of <n> criteria evaluated (<s> s; last <id>)`
+    whenever `every` seconds (default PROGRESS_EVERY_SECONDS) have passed since the start or
+    the previous line (counts and criterion ids only)."""
+    every = PROGRESS_EVERY_SECONDS if every is None else every
     con.execute(
         "create or replace table criteria_results (patient_id varchar, criterion_id varchar, "
         "kind varchar, status varchar, evidence varchar, evidence_date date)"
     )
     patients = scalar(con, "select count(*) from stg_patients")
-    for criterion in trial.criteria:
+    started = reported = time.monotonic()
+    for done, criterion in enumerate(trial.criteria, start=1):
         materialise_criterion(con, criterion, patients)
+        now = time.monotonic()
+        if progress is not None and done < len(trial.criteria) and now - reported >= every:
+            progress(
+                f"{trial.id}: {done} of {len(trial.criteria)} criteria evaluated "
+                f"({now - started:.0f} s; last {criterion.id})"
+            )
+            reported = now
 
 
 def materialise_criterion(con: duckdb.DuckDBPyConnection, criterion: Criterion, patients: int) -> None:

@@ -110,7 +110,7 @@ def evaluate_trial(warehouse: Path, trials_dir: Path, trial_id: str, as_of: date
     """Evaluate one trial's criteria, eligibility and funnel."""
     trial = trials.load_trial(trials_dir, trial_id)
     with open_warehouse(warehouse) as con:
-        statuses = evaluate.evaluate_trial(con, trial, as_of)
+        statuses = evaluate.evaluate_trial(con, trial, as_of, progress=_say)
         funnel = evaluate.funnel(con, trial)
     return {"statuses": statuses, "funnel": funnel}
 
