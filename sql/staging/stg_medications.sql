@@ -1,10 +1,13 @@
 -- stg_medications: one row per distinct order or administration, with its ingredient.
 -- Reads: raw_medications, stg_retired_loads, ref_drug_ingredients, ref_ingredient_names,
--- ref_frequencies, ref_dose_units, ref_glucocorticoid_equivalence.
+-- ref_frequencies, ref_dose_units, ref_dose_forms, ref_glucocorticoid_equivalence.
 -- The ingredient comes from the code (RxNorm or ATC value set); only when the code is
 -- not in the value set is the drug name searched for an ingredient name (whole words,
 -- so 'methylprednisolone' is not 'prednisolone'). daily_dose_mg = dose in mg x
--- administrations per day; it is NULL for PRN, ONCE or an unknown frequency or unit.
+-- administrations per day; it is NULL for PRN, ONCE or an unknown frequency or unit. A
+-- dose counted in tablets or capsules (ref_dose_forms) takes its mg per tablet from the
+-- drug name when the name gives exactly one strength in mg and no concentration
+-- ('prednisone 5 MG Oral Tablet', 2 tablets = 10 mg; never 'MG/ML').
 -- A weight-based order (dose_unit mg/kg) has daily_dose_mg_per_kg instead, and its
 -- glucocorticoid equivalent is prednisone_equivalent_mg_per_kg (mg/kg/day).
 -- Natural key: patient_id, code_system, code, start_date, end_date, dose, frequency
@@ -75,7 +78,14 @@ drugs as (
             when b.code_ingredient is not null then 'code'
             when b.name_ingredient is not null then 'drug_name'
         end as resolved_by,
-        g.prednisone_mg_per_mg::double as prednisone_mg_per_mg
+        g.prednisone_mg_per_mg::double as prednisone_mg_per_mg,
+        -- mg in one tablet or capsule: the name's one strength in mg, when it has no other
+        case
+            when
+                len(regexp_extract_all(lower(b.drug_name), '\d+(?:\.\d+)?\s*mg\b')) = 1
+                and not regexp_matches(lower(b.drug_name), 'mg\s*/')
+                then try_cast(regexp_extract(lower(b.drug_name), '(\d+(?:\.\d+)?)\s*mg\b', 1) as double)
+        end as mg_per_dose_form
     from by_name as b
     left join ref_glucocorticoid_equivalence as g
         on coalesce(b.code_ingredient, b.name_ingredient) = g.ingredient
@@ -99,9 +109,11 @@ doses as (
         lower(trim(r.route)) as route,
         u.mg_factor::double as mg_factor,
         f.per_day::double as per_day,
-        lower(trim(r.dose_unit)) = 'mg/kg' as per_kg
+        lower(trim(r.dose_unit)) = 'mg/kg' as per_kg,
+        df.unit is not null as per_dose_form
     from reported_doses as r
     left join ref_dose_units as u on lower(trim(r.dose_unit)) = u.unit
+    left join ref_dose_forms as df on lower(trim(r.dose_unit)) = df.unit
     left join ref_frequencies as f on upper(trim(r.frequency)) = f.frequency
 ),
 
@@ -147,9 +159,11 @@ final as (
         k.dose_unit,
         o.frequency,
         o.route,
-        k.dose_value * o.mg_factor * o.per_day as daily_dose_mg,
+        k.dose_value * coalesce(o.mg_factor, if(o.per_dose_form, d.mg_per_dose_form, null)) * o.per_day
+            as daily_dose_mg,
         case when o.per_kg then k.dose_value * o.per_day end as daily_dose_mg_per_kg,
-        k.dose_value * o.mg_factor * o.per_day * d.prednisone_mg_per_mg as prednisone_equivalent_mg,
+        k.dose_value * coalesce(o.mg_factor, if(o.per_dose_form, d.mg_per_dose_form, null)) * o.per_day
+        * d.prednisone_mg_per_mg as prednisone_equivalent_mg,
         case
             when o.per_kg then k.dose_value * o.per_day
         end * d.prednisone_mg_per_mg as prednisone_equivalent_mg_per_kg,

@@ -263,3 +263,40 @@ def test_inc_refractory_common_spellings_of_systemic_routes_count(scenario, rout
     )
     status, evidence = scenario.evaluate()["inc_refractory"]
     assert status == "met", evidence
+
+
+@pytest.mark.parametrize(
+    ("drug_name", "dose", "unit", "expected", "shown"),
+    [
+        pytest.param("prednisone 5 MG Oral Tablet", 3, "tablet", "met", "15 mg/day", id="3-tablets-of-5-mg"),
+        pytest.param(
+            "prednisone 5 MG Oral Tablet", 2, "Tablets", "not_met", "10 mg/day", id="2-tablets-of-5-mg"
+        ),
+        pytest.param("predniSONE 7.5mg tab", 2, "tab", "met", "15 mg/day", id="decimal-strength-no-space"),
+        pytest.param("prednisolone 5 MG Oral Capsule", 3, "capsule", "met", "15 mg/day", id="capsules"),
+        pytest.param(
+            "prednisolone 5 MG/ML Oral Solution",
+            3,
+            "tablet",
+            "unknown",
+            "no computable",
+            id="concentration-no",
+        ),
+        pytest.param(
+            "prednisone 1 MG / 5 MG Tablet", 3, "tablet", "unknown", "no computable", id="two-strengths"
+        ),
+        pytest.param("prednisone Oral Tablet", 3, "tablet", "unknown", "no computable", id="no-strength"),
+        pytest.param(
+            "prednisone 5 MG Oral Tablet", 3, None, "unknown", "no computable", id="no-unit-not-guessed"
+        ),
+    ],
+)
+def test_inc_refractory_reads_a_dose_in_tablets_from_the_strength_in_the_drug_name(
+    scenario, drug_name, dose, unit, expected, shown
+):
+    scenario.patient().medication(
+        "0", "2026-10-01", code_system="RXNORM", drug_name=drug_name, dose_value=dose, dose_unit=unit
+    )
+    status, evidence = scenario.evaluate()["inc_refractory"]
+    assert status == expected, evidence
+    assert shown in evidence, evidence
