@@ -18,6 +18,8 @@ NEG = {HBSAG: "Negative", HCV_RNA: "Not detected", HIV: "Non-reactive"}
         pytest.param({HCV_RNA: (2000, "copies")}, "met", id="hcv-rna-quantified-in-an-unknown-unit"),
         pytest.param({HCV_RNA: "<15"}, "not_met", id="hcv-rna-below-quantification"),
         pytest.param({HCV_RNA: (0, "IU/mL")}, "not_met", id="hcv-rna-zero"),
+        pytest.param({HCV_RNA: ">100000000"}, "met", id="hcv-rna-above-quantification-is-detectable"),
+        pytest.param({HCV_RNA: ">=100000000"}, "met", id="hcv-rna-at-or-above-quantification"),
         pytest.param({HBSAG: "Indeterminate"}, "unknown", id="hbsag-indeterminate"),
         pytest.param({HIV: None}, "unknown", id="no-hiv-test"),
         pytest.param({HIV: None, HBSAG: "Positive"}, "met", id="one-positive-decides-despite-a-missing-test"),

@@ -5,7 +5,8 @@
 -- latest result older than the test's window leaves the test open. Findings:
 --   HBsAg, HIV: qualitative positive (reactive) / negative; indeterminate is open;
 --   HCV RNA detectable: qualitative 'detected' / 'not detected', or a number: above
---     zero is detectable whatever its unit, '<x' or '<=x' (below the limit of
+--     zero is detectable whatever its unit, and so is '>x' or '>=x' above zero (above
+--     the upper limit of quantification); '<x' or '<=x' (below the limit of
 --     quantification) and 0 are read as not detectable.
 -- met: any test positive. not_met: all three latest tests negative. unknown: otherwise
 -- (a test missing, too old or indeterminate: a measurement-based exclusion).
@@ -64,7 +65,10 @@ judged as (
             when r.qualitative = 'positive' then true
             when r.qualitative = 'negative' then false
             when t.category = 'hcv_rna' and r.comparator in ('<', '<=') then false
-            when t.category = 'hcv_rna' and r.comparator is null then r.value_reported > 0
+            -- '>1.0E8' (above the upper limit of quantification) is detectable
+            when t.category = 'hcv_rna' and r.comparator = '>' then r.value_reported >= 0
+            when t.category = 'hcv_rna' and (r.comparator is null or r.comparator = '>=')
+                then r.value_reported > 0
         end as positive,
         case
             when r.result_date is null then 'no ' || t.label || ' result'
