@@ -52,3 +52,24 @@ def test_ln_exc_viral_windows_are_parameters(scenario):
     status, evidence = scenario.evaluate(TRIAL, overrides=overrides)["exc_viral"]
     assert status == "unknown"
     assert "no HCV RNA result within 365 days before 2026-11-26 (latest 2025-01-01, too old)" in evidence
+
+
+@pytest.mark.parametrize(
+    ("code", "earlier", "expected"),
+    [
+        pytest.param(HBSAG, "Negative", "not_met", id="hbsag-negative-then-bare-index"),
+        pytest.param(HIV, "Reactive", "met", id="hiv-reactive-then-bare-index"),
+    ],
+)
+def test_ln_exc_viral_bare_index_on_a_screen_does_not_hide_the_earlier_reading(
+    scenario, code, earlier, expected
+):
+    # a later HBsAg or HIV row with only an S/CO index (no interpretation) is not a reading
+    # of the screen, as in cart_autoimmune exc_viral: the latest qualitative result decides
+    scenario.patient()
+    for test, text in {**NEG, code: earlier}.items():
+        scenario.lab(test, "2026-01-01", None, None, value_text=text)
+    scenario.lab(code, "2026-10-01", 0.3, "S/CO")
+    status, evidence = scenario.evaluate(TRIAL)["exc_viral"]
+    assert status == expected, evidence
+    assert "S/CO" not in evidence

@@ -1,8 +1,9 @@
 -- crit_exc_viral: one row per patient; exclusion exc_viral (met = excluded).
 -- Reads: stg_patients, stg_labs, valuesets (viral_tests), params.
 -- Each test (a category of viral_tests: hbsag, hcv_rna, hiv) is read from its latest
--- readable result (a number or a qualitative reading) on or before the as-of date; a
--- latest result older than the test's window leaves the test open. Findings:
+-- readable result on or before the as-of date (HBsAg, HIV: a qualitative reading; HCV
+-- RNA: a number or a qualitative reading); a latest result older than the test's window
+-- leaves the test open. Findings:
 --   HBsAg, HIV: qualitative positive (reactive) / negative; indeterminate is open;
 --   HCV RNA detectable: qualitative 'detected' / 'not detected', or a number: above
 --     zero is detectable whatever its unit, and so is '>x' or '>=x' above zero (above
@@ -44,7 +45,9 @@ latest as (
         on l.code_system = v.code_system and l.code = v.code
     where
         l.result_date <= as_of()
-        and (l.value_reported is not null or l.qualitative is not null)
+        -- a screen (HBsAg, HIV) is read from its qualitative reading only: a bare number on
+        -- it (an S/CO index, not interpreted) is no reading and does not hide an earlier one
+        and (l.qualitative is not null or (v.category = 'hcv_rna' and l.value_reported is not null))
     qualify row_number() over (
         partition by l.patient_id, v.category
         order by l.result_date desc, l._load_id desc, l._line desc
