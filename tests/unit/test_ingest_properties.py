@@ -20,6 +20,7 @@ import io
 import math
 import re
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -124,11 +125,16 @@ _DATE_RE = re.compile(
 _NUM_RE = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
+# What DuckDB's trim() removes at both ends: the Unicode space separators (category Zs:
+# the space, the no-break space U+00A0, U+2000..U+200A, U+3000, ...), not tabs or newlines.
+_SPACES = "".join(chr(c) for c in range(0x3000 + 1) if unicodedata.category(chr(c)) == "Zs")
+
+
 def _trim(value: str | None) -> str | None:
     """The documented normalisation of text: surrounding spaces trimmed, empty is NULL."""
     if value is None:
         return None
-    return value.strip(" ") or None
+    return value.strip(_SPACES) or None
 
 
 def _date(value: str | None) -> date | None:
