@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/run.py [--sizes 10000,100000,1000000] [--seed 7] [--readme]
 
-For each size (patients) it makes a drop with `pipelines.sample_data` (kept under
+For each size (patients) it makes a drop with `sample_drops.generator` (kept under
 `bench/out/drop-<N>-s<seed>/` and reused), then measures, each in a child process of its
 own (wall seconds, CPU seconds, peak resident memory of that process):
 
@@ -132,7 +132,7 @@ def drop_for(patients: int, seed: int, log: Path) -> Path:
         shutil.rmtree(drop, ignore_errors=True)
         gen, _ = measure(
             "generate",
-            [PYTHON, "-m", "pipelines.sample_data", "--out", str(drop), "--patients", str(patients),
+            [PYTHON, "-m", "sample_drops.generator", "--out", str(drop), "--patients", str(patients),
              "--seed", str(seed)],
             log,
         )  # fmt: skip

@@ -22,9 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipelines import trials  # noqa: E402
+from pipelines.criteria import trials  # noqa: E402
 from pipelines.settings import Settings  # noqa: E402
-from pipelines.warehouse import open_warehouse, scalar  # noqa: E402
+from pipelines.staging.build import STAGED_DATA_TABLES  # noqa: E402
+from pipelines.warehouse.connect import open_warehouse, scalar  # noqa: E402
 
 STAGES = ("imports", "ingest", "validate_raw", "stage", "validate_staging", "criteria", "export")
 RUN_ID = "bench"
@@ -37,7 +38,7 @@ def _rows(con, tables: tuple[str, ...]) -> int:
 
 
 RAW = ("raw_patients", "raw_diagnoses", "raw_labs", "raw_medications")
-STG = ("stg_patients", "stg_diagnoses", "stg_labs", "stg_medications")
+STG = STAGED_DATA_TABLES
 
 
 def run_stage(stage: str, drop: Path, warehouse: Path, out: Path, as_of: date) -> dict:
@@ -45,8 +46,6 @@ def run_stage(stage: str, drop: Path, warehouse: Path, out: Path, as_of: date) -
     the stages that need them, so that a stage's cost is not that of every import."""
     if stage == "imports":
         # every module a scan uses: the flows, and Great Expectations (flows import it lazily)
-        import pipelines.flows
-        import pipelines.quality  # noqa: F401
 
         return {"rows": 0}
     settings = Settings()
@@ -54,12 +53,12 @@ def run_stage(stage: str, drop: Path, warehouse: Path, out: Path, as_of: date) -
     work_dir = out / ".dq-bench"
     with open_warehouse(warehouse) as con:
         if stage == "ingest":
-            from pipelines import ingest
+            from pipelines.ingest import load as ingest
 
             results = ingest.ingest_drop(con, drop, RUN_ID)
             return {"rows": sum(r.rows_read for r in results), "files": len(results)}
         if stage in ("validate_raw", "validate_staging"):
-            from pipelines import quality
+            from pipelines.checks import gate as quality
 
             kind = stage.split("_")[1]
             # as in a scan: Data Docs built once, after the staging checks
@@ -73,12 +72,12 @@ def run_stage(stage: str, drop: Path, warehouse: Path, out: Path, as_of: date) -
                 "failed": failed,
             }
         if stage == "stage":
-            from pipelines import staging
+            from pipelines.staging import build as staging
 
             counts = staging.build_staging(con)
             return {"rows": _rows(con, RAW), "staged": counts}
         if stage == "criteria":
-            from pipelines import evaluate
+            from pipelines.criteria import evaluate
 
             statuses = {}
             for trial_id in trial_ids:
@@ -87,7 +86,8 @@ def run_stage(stage: str, drop: Path, warehouse: Path, out: Path, as_of: date) -
                 evaluate.funnel(con, trial)
             return {"rows": _rows(con, STG), "statuses": statuses}
         if stage == "export":
-            from pipelines import exports, runs
+            from pipelines.exports import write as exports
+            from pipelines.run import history as runs
 
             exports.clean_partials(out)
             written = 0

@@ -3,7 +3,7 @@
 Every error of ours becomes one line on stderr and a non-zero exit status; tracebacks
 are kept for bugs. Prefect is imported only by the commands that run flows, so
 `trials`, `runs` and `explain` answer at once. `scan` and `validate` without a Prefect
-server launch Prefect's temporary one before their imports (pipelines/prefect_api.py).
+server launch Prefect's temporary one before their imports (pipelines/run/prefect_api.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from pipelines.errors import CohortscanError
-from pipelines.prefect_api import prefect_api
+from pipelines.run.prefect_api import prefect_api
 from pipelines.settings import PROJECT_ROOT, Settings
 
 
@@ -122,8 +122,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _quiet_prefect() -> None:
-    """Readable console: our progress lines only (see pipelines/logging.yml)."""
-    os.environ.setdefault("PREFECT_LOGGING_SETTINGS_PATH", str(PROJECT_ROOT / "pipelines" / "logging.yml"))
+    """Readable console: our progress lines only (see pipelines/run/logging.yml)."""
+    os.environ.setdefault(
+        "PREFECT_LOGGING_SETTINGS_PATH", str(PROJECT_ROOT / "pipelines" / "run" / "logging.yml")
+    )
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # On a loaded 2-core machine the temporary API server can need more than 20 s.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
@@ -131,7 +133,7 @@ def _quiet_prefect() -> None:
 
 
 def cmd_scan(settings: Settings) -> int:
-    from pipelines.runlock import run_lock
+    from pipelines.warehouse.runlock import run_lock
 
     # Taken here too (the flow takes it again) so that a busy warehouse is one line at once.
     with run_lock(settings.warehouse, "cohortscan scan", settings.lock_wait_seconds):
@@ -139,10 +141,10 @@ def cmd_scan(settings: Settings) -> int:
         print("cohortscan: starting (Prefect may start a temporary API server)...", file=sys.stderr)
         started = time.monotonic()
         with prefect_api() as api:
-            from pipelines.flows import scan_flow  # imported while a temporary server boots
+            from pipelines.run.flows import scan_flow  # imported while a temporary server boots
 
             if api.temporary and not _probably_nothing_new(settings):
-                import pipelines.quality  # noqa: F401  (Great Expectations, for the gate, while the server boots)
+                import pipelines.checks.gate  # noqa: F401  (Great Expectations, for the gate, while the server boots)
             api.ready()
             summary = scan_flow(
                 extracts=settings.extracts,
@@ -161,7 +163,7 @@ def cmd_scan(settings: Settings) -> int:
 def _probably_nothing_new(settings: Settings) -> bool:
     """A hint (ingest decides): no new file in the drop, so the scan may well reuse the
     last run's exports and never need the data-quality gate's module."""
-    from pipelines.reuse import drop_seen_before
+    from pipelines.run.reuse import drop_seen_before
 
     return (
         not settings.full_refresh
@@ -176,8 +178,8 @@ def _print_quarantine(warehouse: Path, files: list[dict], per_file: int = 3) -> 
     loads = [f for f in files if f["status"] == "loaded" and f["rows_quarantined"]]
     if not loads:
         return
-    from pipelines.ingest import quarantine_examples
-    from pipelines.warehouse import open_warehouse
+    from pipelines.ingest.load import quarantine_examples
+    from pipelines.warehouse.connect import open_warehouse
 
     with open_warehouse(warehouse, read_only=True) as con:
         examples = quarantine_examples(con, [f["load_id"] for f in loads], per_file)
@@ -219,7 +221,7 @@ def _format_summary(summary: dict, seconds: float) -> str:
 
 
 def cmd_trials(settings: Settings) -> int:
-    from pipelines.trials import discover_trials, load_trial
+    from pipelines.criteria.trials import discover_trials, load_trial
 
     for trial_id in discover_trials(settings.trials_dir):
         trial = load_trial(settings.trials_dir, trial_id)
@@ -230,8 +232,8 @@ def cmd_trials(settings: Settings) -> int:
 
 
 def cmd_runs(settings: Settings, limit: int) -> int:
-    from pipelines.runs import describe_run, list_runs
-    from pipelines.warehouse import open_warehouse
+    from pipelines.run.history import describe_run, list_runs
+    from pipelines.warehouse.connect import open_warehouse
 
     if not settings.warehouse.exists():
         print("no runs yet")
@@ -247,7 +249,7 @@ def cmd_runs(settings: Settings, limit: int) -> int:
 
 def cmd_serve(settings: Settings) -> int:
     _quiet_prefect()
-    from pipelines.deploy import serve_nightly
+    from pipelines.run.deploy import serve_nightly
 
     serve_nightly(settings)
     return 0
@@ -255,9 +257,9 @@ def cmd_serve(settings: Settings) -> int:
 
 def cmd_whatif(settings: Settings, assignments: list[str], as_of_given: bool, name: str | None) -> int:
     """Re-evaluate one trial with `--set` values; print the delta, write it beside the run."""
-    from pipelines.runlock import run_lock
-    from pipelines.trials import discover_trials
-    from pipelines.whatif import format_result, pick_trial, run_whatif
+    from pipelines.criteria.trials import discover_trials
+    from pipelines.tools.whatif import format_result, pick_trial, run_whatif
+    from pipelines.warehouse.runlock import run_lock
 
     trial_id = pick_trial(
         settings.trials_dir, settings.trials or discover_trials(settings.trials_dir), assignments
@@ -277,7 +279,7 @@ def cmd_whatif(settings: Settings, assignments: list[str], as_of_given: bool, na
 
 
 def cmd_explain(settings: Settings, patient_id: str, as_of_given: bool) -> int:
-    from pipelines.explain import explain_patient
+    from pipelines.tools.explain import explain_patient
 
     print(explain_patient(settings, patient_id, as_of_given=as_of_given))
     return 0
@@ -294,15 +296,15 @@ def _format_validation(validation: dict) -> str:
 
 
 def cmd_validate(settings: Settings) -> int:
-    from pipelines.runlock import run_lock
+    from pipelines.warehouse.runlock import run_lock
 
     with run_lock(settings.warehouse, "cohortscan validate", settings.lock_wait_seconds):
         _quiet_prefect()
         with prefect_api() as api:
-            from pipelines.flows import validate_flow
+            from pipelines.run.flows import validate_flow
 
             if api.temporary:
-                import pipelines.quality  # noqa: F401  (imported while the server boots)
+                import pipelines.checks.gate  # noqa: F401  (imported while the server boots)
             api.ready()
             result = validate_flow(settings.extracts, settings.warehouse, settings.out, settings.as_of)
     files = result["files"]

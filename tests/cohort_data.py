@@ -14,7 +14,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import evaluate, staging, trials
+from pipelines.criteria import evaluate, trials
+from pipelines.staging import build as staging
 
 AS_OF = date(2026, 11, 26)
 TRIALS_DIR = Path(__file__).parent / "fixtures" / "trials"

@@ -16,9 +16,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import evaluate, staging, trials
+from pipelines.criteria import evaluate, trials
 from pipelines.settings import SQL_DIR
-from pipelines.warehouse import connect
+from pipelines.staging import build as staging
+from pipelines.warehouse.connect import connect
 
 AS_OF = date(2026, 11, 26)
 TRIALS_DIR = SQL_DIR / "trials"

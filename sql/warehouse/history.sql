@@ -1,5 +1,5 @@
 -- Per-patient status history: one row per run x trial x patient, written by the export
--- stage of every run (pipelines/exports.py) and read by each trial's cohort_changes view
+-- stage of every run (pipelines/exports/write.py) and read by each trial's cohort_changes view
 -- (changes.csv) for the previous run of the trial that ended 'succeeded' in `runs`.
 -- Rows of a run that did not succeed stay, but are never read as "previous".
 

@@ -4,7 +4,7 @@ A refused case is a drop of its own: the exit status is 2 and the last line on s
 the one-line refusal. The accepted cases (rows quarantined, layouts tolerated, a copy
 skipped) share one drop and one run, whose exit status is 0 and whose output lists each
 file's counts and its first quarantined rows as `<file> line <n>: <reason>`. No case
-prints a Python traceback. The same cases, one level down, are tests/unit/test_malformed_input.py.
+prints a Python traceback. The same cases, one level down, are tests/unit/ingest/test_malformed_input.py.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import duckdb
 import pytest
 
 from pipelines.cli import main
-from pipelines.logfilter import OursOrWarnings
+from pipelines.run.logfilter import OursOrWarnings
 
 pytestmark = pytest.mark.slow
 
@@ -43,13 +43,13 @@ class Outcome:
 def _terminal() -> Iterator[tuple[io.StringIO, io.StringIO]]:
     """stdout and stderr as the user's terminal gets them, Prefect's console lines included
     (its handler holds the stream it was given when logging was configured)."""
-    import prefect.main  # noqa: F401  (importing it configures logging from pipelines/logging.yml)
+    import prefect.main  # noqa: F401  (importing it configures logging from pipelines/run/logging.yml)
 
     out, err = io.StringIO(), io.StringIO()
     console = [
         h for h in logging.getLogger().handlers if any(isinstance(f, OursOrWarnings) for f in h.filters)
     ]
-    assert console, "the console handler of pipelines/logging.yml is not installed"
+    assert console, "the console handler of pipelines/run/logging.yml is not installed"
     streams = [h.stream for h in console]
     for handler in console:
         handler.setStream(err)

@@ -28,10 +28,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.flows import scan_flow
-from pipelines.runs import list_runs
+from pipelines.run.flows import scan_flow
+from pipelines.run.history import list_runs
 from pipelines.settings import PROJECT_ROOT, SQL_DIR
-from pipelines.warehouse import open_warehouse
+from pipelines.warehouse.connect import open_warehouse
 from tests.flows.ops_drop import make_rows, write_csv, write_drop
 
 pytestmark = pytest.mark.slow

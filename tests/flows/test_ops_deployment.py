@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.deploy import DEPLOYMENT_NAME, local_timezone, nightly_deployment
-from pipelines.runs import list_runs
+from pipelines.run.deploy import DEPLOYMENT_NAME, local_timezone, nightly_deployment
+from pipelines.run.history import list_runs
 from pipelines.settings import PROJECT_ROOT, Settings
-from pipelines.warehouse import open_warehouse
+from pipelines.warehouse.connect import open_warehouse
 from tests.flows.ops_drop import make_rows, write_drop
 
 pytestmark = pytest.mark.slow
@@ -98,7 +98,7 @@ def test_prefect_deploy_registers_the_nightly_deployment_of_prefect_yaml():
     [schedule] = deployment.schedules
     assert schedule.schedule.cron == "0 2 * * *"
     assert deployment.work_pool_name == "cohortscan-local"
-    assert deployment.entrypoint == "pipelines/flows.py:scan_flow"
+    assert deployment.entrypoint == "pipelines/run/flows.py:scan_flow"
     assert deployment.parameters["extracts"] == "data/sample"
     assert Path(deployment.pull_steps[0]["prefect.deployments.steps.set_working_directory"]["directory"]) == (
         PROJECT_ROOT

@@ -9,10 +9,10 @@ import duckdb
 import pytest
 
 from pipelines import cli
-from pipelines.flows import scan_flow
-from pipelines.runs import list_runs
+from pipelines.run.flows import scan_flow
+from pipelines.run.history import list_runs
 from pipelines.settings import SQL_DIR
-from pipelines.warehouse import open_warehouse
+from pipelines.warehouse.connect import open_warehouse
 from tests.flows.ops_drop import make_rows, write_drop
 
 pytestmark = pytest.mark.slow

@@ -13,14 +13,17 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import evaluate, ingest, runs, staging, trials
+from pipelines.criteria import evaluate, trials
+from pipelines.ingest import load as ingest
+from pipelines.run import history as runs
 from pipelines.settings import SQL_DIR
-from pipelines.warehouse import connect
+from pipelines.staging import build as staging
+from pipelines.warehouse.connect import connect
 from tests.flows.ops_drop import AS_OF, Rows, make_rows, write_csv, write_drop
 
 TRIAL = "cart_autoimmune"
 KINDS = ("patients", "diagnoses", "labs", "medications")
-STAGING = ("stg_patients", "stg_diagnoses", "stg_labs", "stg_medications")
+STAGING = staging.STAGED_DATA_TABLES
 
 
 @pytest.fixture(scope="module")

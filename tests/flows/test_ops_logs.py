@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import pytest
 
 from pipelines.errors import DropRefused
-from pipelines.flows import scan_flow
+from pipelines.run.flows import scan_flow
 from pipelines.settings import SQL_DIR
 from tests.flows.ops_drop import HEADERS, make_rows, write_csv, write_drop
 

@@ -14,11 +14,11 @@ import json
 import pytest
 
 from pipelines import cli
-from pipelines.exports import sha256_file
-from pipelines.flows import scan_flow
-from pipelines.runs import list_runs
+from pipelines.files import sha256_file
+from pipelines.run.flows import scan_flow
+from pipelines.run.history import list_runs
 from pipelines.settings import SQL_DIR
-from pipelines.warehouse import open_warehouse
+from pipelines.warehouse.connect import open_warehouse
 from tests.flows.ops_drop import AS_OF, make_rows, write_drop
 
 pytestmark = pytest.mark.slow

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.flows import scan_flow
+from pipelines.criteria.trials import load_trial
+from pipelines.run.flows import scan_flow
 from pipelines.settings import PROJECT_ROOT, SQL_DIR
-from pipelines.trials import load_trial
 
 SAMPLE = PROJECT_ROOT / "data" / "sample"
 AS_OF = date(2026, 11, 26)

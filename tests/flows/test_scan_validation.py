@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from pipelines.errors import ValidationFailed
-from pipelines.flows import scan_flow
+from pipelines.run.flows import scan_flow
 from pipelines.settings import SQL_DIR
 
 AS_OF = date(2026, 11, 26)

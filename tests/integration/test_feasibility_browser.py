@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import feasibility
-from pipelines.warehouse import connect
+from pipelines.exports import feasibility
+from pipelines.warehouse.connect import connect
 from tests import cohort_data
 from tests.unit.test_feasibility import RUN_INFO
 

@@ -12,9 +12,12 @@ from datetime import date
 
 import pytest
 
-from pipelines import evaluate, ingest, staging, trials, whatif
+from pipelines.criteria import evaluate, trials
+from pipelines.ingest import load as ingest
 from pipelines.settings import PROJECT_ROOT, SQL_DIR
-from pipelines.warehouse import connect
+from pipelines.staging import build as staging
+from pipelines.tools import whatif
+from pipelines.warehouse.connect import connect
 
 SAMPLE = PROJECT_ROOT / "data" / "sample"
 AS_OF = date(2026, 11, 26)

@@ -18,13 +18,15 @@ from datetime import timedelta
 import duckdb
 import pytest
 
-from pipelines import evaluate, ingest, staging, trials
-from pipelines.warehouse import connect
+from pipelines.criteria import evaluate, trials
+from pipelines.ingest import load as ingest
+from pipelines.staging import build as staging
+from pipelines.warehouse.connect import connect
 from tests.conftest import AS_OF, TRIALS_DIR
 from tests.flows.ops_drop import make_rows, write_drop
 
 TRIAL_IDS = ("cart_autoimmune", "lupus_nephritis")
-STAGED = ("stg_patients", "stg_diagnoses", "stg_labs", "stg_medications")
+STAGED = staging.STAGED_DATA_TABLES
 
 
 def _valueset_codes() -> dict[str, list[tuple[str, str]]]:

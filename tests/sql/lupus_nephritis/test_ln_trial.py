@@ -1,8 +1,8 @@
 """lupus_nephritis as a folder: discovered beside cart_autoimmune, manual criteria, and one
 staged warehouse evaluated for both trials."""
 
+from pipelines.criteria.trials import discover_trials, load_trial
 from pipelines.settings import SQL_DIR
-from pipelines.trials import discover_trials, load_trial
 
 TRIAL = "lupus_nephritis"
 

@@ -1,0 +1,287 @@
+"""Evaluate a trial inside the warehouse: one schema per trial.
+
+For a trial `t`, schema `t` holds: `run_context` (the as-of date), `params` (every
+parameter with its value for this evaluation), `valuesets`, `criteria_manifest`, the
+macros of `sql/cohort/trial_macros.sql`, the view `patient_diseases`, one view
+`crit_<id>` per criterion, the table `criteria_results` (every patient x every
+criterion, materialised once), the views of COHORT_VIEWS (`cohort_decisions`,
+`cohort_eligibility`, `cohort_ranking`, `cohort_funnel`, ...) and `evaluation` (the
+fingerprint of what this evaluation read, see `fingerprint`). A what-if changes
+parameter values and re-materialises the criteria that read them inside a transaction
+that is rolled back (`pipelines/tools/whatif.py`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from pipelines.criteria.trials import Criterion, Trial
+from pipelines.errors import TrialConfigError
+from pipelines.settings import SQL_DIR
+from pipelines.staging.build import STAGING_ORDER
+from pipelines.warehouse import fingerprint as fingerprints
+from pipelines.warehouse.connect import ident, read_sql, run_sql_file, scalar
+
+COHORT_DIR = SQL_DIR / "cohort"
+# In dependency order. The funnel/status/reasons views by group feed the feasibility
+# report (pipelines/exports/feasibility.py); cohort_changes feeds changes.csv.
+COHORT_VIEWS = (
+    "cohort_criteria_tally",
+    "cohort_decisions",
+    "cohort_eligibility",
+    "cohort_ranking",
+    "cohort_attrition",
+    "cohort_funnel",
+    "cohort_patient_groups",
+    "cohort_funnel_by_group",
+    "cohort_status_by_group",
+    "cohort_potential_reasons",
+    "cohort_patient_status",
+    "cohort_changes",
+)
+STATUSES = ("met", "not_met", "unknown", "manual")
+# Seconds between two progress lines while a trial's criteria are materialised (a 1M-patient
+# drop spends minutes there; a small one never reports).
+PROGRESS_EVERY_SECONDS = 15.0
+
+
+def evaluate_trial(
+    con: duckdb.DuckDBPyConnection,
+    trial: Trial,
+    as_of: date,
+    overrides: Mapping[str, float | str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, int]:
+    """Build the trial's schema and materialise its criteria; return status counts.
+    `progress`, when given, gets a line now and then while the criteria are materialised
+    (see `materialise_criteria`)."""
+    schema = trial.id
+    con.execute(f"create schema if not exists {ident(schema)}")
+    con.execute(f"set schema = '{schema}'")
+    try:
+        # No fingerprint until the evaluation is complete: a failed one is never "current".
+        con.execute("create or replace table evaluation (fingerprint varchar not null)")
+        _write_context(con, trial, as_of, overrides or {})
+        run_sql_file(con, COHORT_DIR / "trial_macros.sql")
+        con.execute(f"create or replace view patient_diseases as {read_sql(trial.diseases_file)}")
+        for criterion in trial.criteria:
+            view = ident(f"crit_{criterion.id}")
+            try:
+                con.execute(f"create or replace view {view} as {read_sql(criterion.file)}")
+            except duckdb.Error as err:
+                raise TrialConfigError(f"{criterion.file}: {str(err).splitlines()[0]}") from None
+        materialise_criteria(con, trial, progress)
+        for name in COHORT_VIEWS:
+            con.execute(f"create or replace view {name} as {read_sql(COHORT_DIR / f'{name}.sql')}")
+        con.execute("insert into evaluation values (?)", [fingerprint(con, trial, as_of)])
+    finally:
+        con.execute("set schema = 'main'")
+    return status_counts(con, trial)
+
+
+def status_counts(con: duckdb.DuckDBPyConnection, trial: Trial) -> dict[str, int]:
+    """Patients per eligibility status (from view cohort_decisions)."""
+    rows = con.execute(
+        f"select status, count(*) from {ident(trial.id)}.cohort_decisions group by status order by status"
+    ).fetchall()
+    return dict(rows)
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection, trial: Trial, as_of: date) -> str:
+    """sha256 of what an evaluation of `trial` at `as_of` reads besides its parameters.
+
+    The staged data (through `fingerprints.staging_fingerprint`: the loaded files, full refreshes and
+    the staging code and reference data, plus the staged tables' row counts), the trial's
+    folder (manifest, criteria SQL, value sets), the cohort SQL folder, this package (pipelines/criteria)
+    and DuckDB's version. Equal fingerprints and equal parameters: the stored results are
+    those an evaluation would give now, so a what-if can start from them. It assumes the
+    staged tables are written only by `staging.build_staging` (a function of what
+    `fingerprints.staging_fingerprint` hashes).
+    """
+    digest = hashlib.sha256(fingerprints.staging_fingerprint(con, as_of).encode())
+    counts = [scalar(con, f"select count(*) from main.{ident(t)}") for t in STAGING_ORDER]
+    digest.update(repr((counts, trial.id, duckdb.__version__, sorted(trial.checksums().items()))).encode())
+    fingerprints.update_with_files(digest, (COHORT_DIR, Path(__file__).parent))
+    return digest.hexdigest()
+
+
+def is_current(
+    con: duckdb.DuckDBPyConnection, trial: Trial, as_of: date, values: Mapping[str, float | str]
+) -> bool:
+    """True when the trial's stored evaluation is for `as_of` and the parameter `values`
+    (every one of the trial's) and its fingerprint equals the one of an evaluation now."""
+    schema = ident(trial.id)
+    with suppress(duckdb.Error):
+        stored = scalar(con, f"select fingerprint from {schema}.evaluation")
+        stored_as_of = scalar(con, f"select as_of from {schema}.run_context")
+        params = con.execute(
+            f"select criterion_id, name, value_num, value_text from {schema}.params"
+        ).fetchall()
+        wanted = {(c, n): (num, text) for c, n, num, text in _param_rows(trial, values)}
+        have = {(c, n): (num, text) for c, n, num, text in params}
+        if stored is None or stored_as_of != as_of or len(params) != len(have) or have != wanted:
+            return False
+        return stored == fingerprint(con, trial, as_of)
+    return False
+
+
+def reevaluate_criteria(
+    con: duckdb.DuckDBPyConnection,
+    trial: Trial,
+    values: Mapping[str, float | str],
+    criteria: Sequence[Criterion],
+) -> None:
+    """Set the parameters to `values` and re-materialise `criteria` in `criteria_results`.
+
+    Every other criterion keeps its stored rows: the caller has checked that none of
+    them reads a changed parameter (`pipelines/criteria/scope.py`). Views, value sets and
+    the cohort views are left as they are; the cohort views read `criteria_results`.
+    """
+    con.execute(f"set schema = '{trial.id}'")
+    try:
+        for criterion_id, name, num, text in _param_rows(trial, values):
+            con.execute(
+                "update params set value_num = ?, value_text = ? where criterion_id = ? and name = ?",
+                [num, text, criterion_id, name],
+            )
+        ids = [c.id for c in criteria]
+        if ids:
+            con.execute("delete from criteria_results where criterion_id in ?", [ids])
+        patients = scalar(con, "select count(*) from stg_patients")
+        for criterion in criteria:
+            materialise_criterion(con, criterion, patients)
+    finally:
+        con.execute("set schema = 'main'")
+
+
+def _write_context(
+    con: duckdb.DuckDBPyConnection,
+    trial: Trial,
+    as_of: date,
+    overrides: Mapping[str, float | str],
+) -> None:
+    con.execute(
+        "create or replace table run_context as select cast(? as date) as as_of, ? as trial_id",
+        [as_of, trial.id],
+    )
+    con.execute(
+        "create or replace table params (criterion_id varchar, name varchar, "
+        "value_num double, value_text varchar)"
+    )
+    rows = _param_rows(trial, overrides)
+    if rows:
+        con.executemany("insert into params values (?, ?, ?, ?)", rows)
+    con.execute(
+        "create or replace table criteria_manifest (criterion_id varchar, kind varchar, "
+        "ordinal integer, weight double, wording varchar)"
+    )
+    con.executemany(
+        "insert into criteria_manifest values (?, ?, ?, ?, ?)",
+        [[c.id, c.kind, c.ordinal, c.weight, c.wording] for c in trial.criteria],
+    )
+    files = [str(p) for p in trial.valueset_files.values()]
+    con.execute(
+        """
+        create or replace table valuesets as
+        select
+            parse_filename(filename, true) as valueset,
+            norm_code_system(code_system) as code_system,
+            norm_code(code_system, code) as code,
+            display,
+            coalesce(nullif(lower(trim(match)), ''), 'exact') as match,
+            category,
+            source
+        from read_csv(?, header = true, all_varchar = true, union_by_name = true,
+                      filename = true)
+        """,
+        [files],
+    )
+
+
+def _param_rows(trial: Trial, values: Mapping[str, float | str]) -> list[list]:
+    """The rows of table `params`: every parameter of the trial, `values` over the defaults."""
+    rows = []
+    for key, parameter in trial.parameters.items():
+        value = values.get(key, parameter.default)
+        if parameter.is_number:
+            rows.append([parameter.criterion_id, parameter.name, float(value), None])
+        else:
+            rows.append([parameter.criterion_id, parameter.name, None, str(value)])
+    return rows
+
+
+def materialise_criteria(
+    con: duckdb.DuckDBPyConnection,
+    trial: Trial,
+    progress: Callable[[str], None] | None = None,
+    every: float | None = None,
+) -> None:
+    """Fill `criteria_results` from every criterion view and check each view's shape.
+
+    With `progress`, a line `<trial>: <k> of <n> criteria evaluated (<s> s; last <id>)`
+    whenever `every` seconds (default PROGRESS_EVERY_SECONDS) have passed since the start or
+    the previous line (counts and criterion ids only)."""
+    every = PROGRESS_EVERY_SECONDS if every is None else every
+    con.execute(
+        "create or replace table criteria_results (patient_id varchar, criterion_id varchar, "
+        "kind varchar, status varchar, evidence varchar, evidence_date date)"
+    )
+    patients = scalar(con, "select count(*) from stg_patients")
+    started = reported = time.monotonic()
+    for done, criterion in enumerate(trial.criteria, start=1):
+        materialise_criterion(con, criterion, patients)
+        now = time.monotonic()
+        if progress is not None and done < len(trial.criteria) and now - reported >= every:
+            progress(
+                f"{trial.id}: {done} of {len(trial.criteria)} criteria evaluated "
+                f"({now - started:.0f} s; last {criterion.id})"
+            )
+            reported = now
+
+
+def materialise_criterion(con: duckdb.DuckDBPyConnection, criterion: Criterion, patients: int) -> None:
+    """Insert one criterion's rows into `criteria_results` (current schema: the trial's)
+    and check them: exactly one row per patient, a known status, its own id."""
+    view = ident(f"crit_{criterion.id}")
+    try:
+        con.execute(
+            f"insert into criteria_results select patient_id, criterion_id, ?, status, "
+            f"evidence, evidence_date from {view}",
+            [criterion.kind],
+        )
+    except duckdb.Error as err:
+        raise TrialConfigError(f"{criterion.file}: {str(err).splitlines()[0]}") from None
+    rows, distinct, bad_status, wrong_id = con.execute(
+        "select count(*), count(distinct patient_id), "
+        "count(*) filter (where status not in ('met', 'not_met', 'unknown', 'manual') "
+        "or status is null), count(*) filter (where criterion_id != ?) "
+        "from criteria_results where criterion_id = ? or criterion_id is null",
+        [criterion.id, criterion.id],
+    ).fetchall()[0]
+    if rows != patients or distinct != patients:
+        raise TrialConfigError(
+            f"{criterion.file}: returned {rows} rows for {distinct} patients "
+            f"(expected exactly one row for each of the {patients} patients)"
+        )
+    if bad_status or wrong_id:
+        raise TrialConfigError(
+            f"{criterion.file}: status must be one of {', '.join(STATUSES)} and "
+            f"criterion_id must be {criterion.id!r}"
+        )
+
+
+def funnel(con: duckdb.DuckDBPyConnection, trial: Trial) -> list[dict]:
+    """The trial's attrition funnel as a list of steps (from view cohort_funnel)."""
+    rows = con.execute(
+        f"select step_number, step, kind, remaining, removed, unknown "
+        f"from {ident(trial.id)}.cohort_funnel order by step_number"
+    ).fetchall()
+    keys = ("step_number", "step", "kind", "remaining", "removed", "unknown")
+    return [dict(zip(keys, row, strict=True)) for row in rows]

@@ -1,0 +1,290 @@
+"""Exports under `OUT/<trial_id>/<as_of>/`, written atomically.
+
+Every file of a run is first written into a hidden sibling folder; the folder is then
+renamed into place, so a reader sees either the previous complete folder or the new
+complete one, never half a file. Tables stream from DuckDB with COPY: nothing is pulled
+into pandas. A run's folder holds candidates, criteria, changes.csv (against the previous
+successful run, from the trial's `cohort_changes` view), feasibility.json/.html (small
+counts suppressed, see pipelines/exports/feasibility.py) and run.json, which records the sha256 of
+every other file of the folder. Files written later beside
+a run (what-ifs) go through `pipelines.files`: a temporary file, then a rename.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines import files
+from pipelines.criteria.trials import Trial
+from pipelines.exports import feasibility
+from pipelines.warehouse.connect import ident
+
+# Views of a trial that several of its exports read, computed once per export
+# (`shared_views`): patient_diseases (candidates, and the feasibility views through
+# cohort_patient_groups) and cohort_criteria_tally, the grouping of criteria_results
+# behind cohort_decisions (candidates through cohort_ranking, changes, the feasibility
+# counts by status and potential reasons). cohort_decisions itself stays a view: its
+# expressions leave score and unmet_or_unknown nullable, as candidates.parquet declares
+# them (read from a table holding no null, DuckDB would write them as required columns).
+SHARED_VIEWS = ("patient_diseases", "cohort_criteria_tally")
+
+CANDIDATE_COLUMNS = (
+    "rank",
+    "patient_id",
+    "site_id",
+    "status",
+    "score",
+    "diseases",
+    "unmet_or_unknown",
+)
+
+
+def candidates_query(trial: Trial) -> tuple[str, list[str]]:
+    """SELECT of candidates.csv: fixed columns, then one status column per criterion."""
+    schema = ident(trial.id)
+    status_columns = ", ".join(
+        f"first(r.status) filter (where r.criterion_id = ?) as {ident(c.id)}" for c in trial.criteria
+    )
+    fixed = ", ".join(f"k.{ident(c)}" for c in CANDIDATE_COLUMNS)
+    criteria = ", ".join(f"s.{ident(c.id)}" for c in trial.criteria)
+    # `ranking` is read twice and therefore evaluated once (DuckDB materialises a CTE
+    # referenced more than once); the criteria statuses are grouped by patient alone.
+    query = (
+        f"with ranking as (select * from {schema}.cohort_ranking), "
+        f"statuses as (select r.patient_id, {status_columns} "
+        f"from {schema}.criteria_results as r "
+        "where r.patient_id in (select patient_id from ranking) group by r.patient_id) "
+        f"select {fixed}, {criteria} "
+        "from ranking as k join statuses as s on k.patient_id = s.patient_id "
+        "order by k.rank"
+    )
+    return query, [c.id for c in trial.criteria]
+
+
+def criteria_query(trial: Trial) -> str:
+    """SELECT of criteria.csv: every patient x every criterion, in manifest order."""
+    schema = ident(trial.id)
+    return (
+        "select r.patient_id, r.criterion_id, r.kind, r.status, r.evidence, r.evidence_date "
+        f"from {schema}.criteria_results as r "
+        f"join {schema}.criteria_manifest as m on r.criterion_id = m.criterion_id "
+        "order by r.patient_id, m.ordinal"
+    )
+
+
+def status_history_query(trial: Trial) -> tuple[str, list[str]]:
+    """SELECT of this run's rows of `patient_status_history`: every patient's status and
+    the status of every criterion (a list in manifest order), the rows of the trial's view
+    `cohort_patient_status`. Built from one grouping of `criteria_results` with a column
+    per criterion (as candidates.csv), far cheaper than the view's ordered list."""
+    schema = ident(trial.id)
+    items = ", ".join(
+        "{'criterion_id': ?, 'status': first(r.status) filter (where r.criterion_id = ?)}"
+        for _ in trial.criteria
+    )
+    query = (
+        f"with criteria as (select r.patient_id, [{items}] as criteria "
+        f"from {schema}.criteria_results as r group by r.patient_id) "
+        "select rc.trial_id, rc.as_of, e.patient_id, e.site_id, e.status, c.criteria "
+        f"from {schema}.cohort_decisions as e "
+        "join criteria as c on e.patient_id = c.patient_id "
+        f"cross join {schema}.run_context as rc"
+    )
+    return query, [value for c in trial.criteria for value in (c.id, c.id)]
+
+
+@contextmanager
+def shared_views(con: duckdb.DuckDBPyConnection, trial: Trial, names: Sequence[str]) -> Iterator[None]:
+    """Compute the trial's views `names` (SHARED_VIEWS) once, for the time of the block.
+
+    Each view is stored in a temporary table of the same name. DuckDB resolves a name
+    inside a view's query to a temporary table of that name first, so the trial's views
+    (cohort_decisions, cohort_patient_groups and every view reading them) read the stored
+    rows instead of computing the view again for every export. The tables hold the views'
+    rows (`select *`), so every export is what the views give; they are dropped on the
+    way out, before any other trial's views could read them. A view the trial's schema
+    lacks (evaluated by an earlier version, before cohort_criteria_tally) is left out:
+    no view of that schema reads it.
+    """
+    schema = ident(trial.id)
+    present = {
+        name
+        for (name,) in con.execute(
+            "select view_name from duckdb_views() where database_name = current_database() "
+            "and schema_name = ? and view_name in ?",
+            [trial.id, list(names)],
+        ).fetchall()
+    }
+    try:
+        for name in [n for n in names if n in present]:
+            con.execute(f"create or replace temp table {ident(name)} as select * from {schema}.{ident(name)}")
+        yield
+    finally:
+        for name in names:
+            con.execute(f"drop table if exists temp.main.{ident(name)}")
+
+
+def copy_to(con: duckdb.DuckDBPyConnection, query: str, params: list, path: Path) -> None:
+    """Stream a query to CSV or Parquet (by the file's suffix)."""
+    fmt = "parquet" if path.suffix == ".parquet" else "csv"
+    options = "(format parquet)" if fmt == "parquet" else "(format csv, header true)"
+    con.execute(f"copy ({query}) to '{_sql_path(path)}' {options}", params)
+
+
+def copy_parquet_and_csv(
+    con: duckdb.DuckDBPyConnection, query: str, params: list, parquet: Path, csv: Path
+) -> None:
+    """Stream a query to Parquet, then the Parquet file to CSV: the query (a join, a sort)
+    runs once. DuckDB reads the file back in the order it was written (insertion order is
+    preserved), and Parquet keeps each column's type, so the CSV is the query's CSV."""
+    copy_to(con, query, params, parquet)
+    copy_to(con, f"select * from read_parquet('{_sql_path(parquet)}')", [], csv)
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def file_checksums(folder: Path) -> dict[str, str]:
+    """sha256 of every file under a run's folder but run.json, which records them (a
+    re-scan checks them before it reuses the folder: pipelines/run/reuse.py)."""
+    return files.file_checksums(folder, skip=("run.json",))
+
+
+def changes_query(trial: Trial) -> str:
+    """SELECT of changes.csv: patients whose candidacy changed since the previous run."""
+    return (
+        "select patient_id, site_id, change, previous_status, status, changed_criteria, "
+        f"previous_run_id from {ident(trial.id)}.cohort_changes"
+    )
+
+
+def record_statuses(con: duckdb.DuckDBPyConnection, trial: Trial, run_id: str) -> int:
+    """Store every patient's status and criteria statuses of this run (for changes.csv).
+
+    Idempotent for a run (a retried export replaces its rows); a run's rows are read as
+    "previous" only once the run is recorded as succeeded in `runs`.
+    """
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            "delete from patient_status_history where run_id = ? and trial_id = ?", [run_id, trial.id]
+        )
+        query, params = status_history_query(trial)
+        con.execute(
+            "insert into patient_status_history "
+            "(run_id, trial_id, as_of, patient_id, site_id, status, criteria) "
+            f"select ?, trial_id, as_of, patient_id, site_id, status, criteria from ({query})",
+            [run_id, *params],
+        )
+        count = con.execute(
+            "select count(*) from patient_status_history where run_id = ? and trial_id = ?",
+            [run_id, trial.id],
+        ).fetchone()[0]
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return count
+
+
+class RunFolder:
+    """A run's export folder, built aside and moved into place on `commit()`."""
+
+    def __init__(self, out: Path, trial_id: str, as_of: str, run_id: str) -> None:
+        self.final = out / trial_id / as_of
+        self.staging = out / trial_id / f".{as_of}.partial-{run_id}"
+
+    def __enter__(self) -> RunFolder:
+        self.staging.mkdir(parents=True, exist_ok=False)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+    def path(self, name: str) -> Path:
+        return self.staging / name
+
+    def commit(self) -> Path:
+        """Swap the finished folder into place; the previous one is removed after."""
+        old = self.final.with_name(f".{self.final.name}.old-{self.staging.name.rsplit('-', 1)[-1]}")
+        if self.final.exists():
+            os.replace(self.final, old)
+        os.replace(self.staging, self.final)
+        shutil.rmtree(old, ignore_errors=True)
+        return self.final
+
+
+def clean_partials(out: Path) -> None:
+    """Tidy up after a run killed while exporting: half-written folders are removed; a
+    previous folder set aside by `commit()` goes back into place if the new one never
+    arrived, and is removed otherwise."""
+    if not out.is_dir():
+        return
+    for leftover in out.glob("*/.*.partial-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in out.glob("*/.*.old-*"):
+        final = leftover.with_name(leftover.name[1:].rsplit(".old-", 1)[0])
+        if final.exists():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            os.replace(leftover, final)
+
+
+def write_trial_exports(
+    con: duckdb.DuckDBPyConnection,
+    trial: Trial,
+    out: Path,
+    as_of: str,
+    run_id: str,
+    run_info: dict[str, Any],
+    min_cell_count: int | None = None,
+    data_docs: Path | None = None,
+) -> Path:
+    """Write one trial's exports (see module docstring); return the final folder.
+
+    `data_docs`, when given, is the run's Great Expectations Data Docs site, copied in
+    as `data_docs/` (pipelines/checks/gate.py).
+
+    Also records this run's per-patient statuses, read by the next run's changes.csv.
+    `min_cell_count` defaults to the setting (COHORTSCAN_MIN_CELL_COUNT, else 11).
+    """
+    if min_cell_count is None:
+        min_cell_count = _min_cell_count_setting()
+    with RunFolder(out, trial.id, as_of, run_id) as folder, shared_views(con, trial, SHARED_VIEWS):
+        for name, (query, params) in (
+            ("candidates", candidates_query(trial)),
+            ("criteria", (criteria_query(trial), [])),
+        ):
+            copy_parquet_and_csv(
+                con, query, params, folder.path(f"{name}.parquet"), folder.path(f"{name}.csv")
+            )
+        copy_to(con, changes_query(trial), [], folder.path("changes.csv"))
+        feasibility.write_feasibility(
+            con,
+            trial,
+            run_info,
+            folder.path("feasibility.json"),
+            folder.path("feasibility.html"),
+            min_cell_count,
+        )
+        if data_docs is not None:
+            shutil.copytree(data_docs, folder.path("data_docs"))
+        run_info = {**run_info, "exports_sha256": file_checksums(folder.staging)}
+        files.write_json(folder.path("run.json"), run_info)
+        record_statuses(con, trial, run_id)
+        return folder.commit()
+
+
+def _min_cell_count_setting() -> int:
+    from pipelines.settings import Settings
+
+    return Settings().min_cell_count

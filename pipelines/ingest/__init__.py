@@ -1,0 +1,3 @@
+"""Ingest: the extract contract as data (`contract`), one drop file read as text or
+refused whole (`readers`), and a drop loaded file by file into the raw tables with bad rows
+quarantined by file, line and column (`load`)."""

@@ -1,0 +1,83 @@
+"""Staging: reference data tables, then the typed, normalised `stg_*` tables.
+
+Reference data (units, measures, frequencies, ingredients, ...) are CSV files under
+`sql/shared/data/`, loaded as `ref_<file stem>` tables on every run so that a change to
+them takes effect at once. Staging tables are materialised once per run from the SQL
+files in `sql/staging/` (one query per file, named after the table it makes); criteria
+views read them.
+
+Cost: each staging query reads its raw table a few times (the distinct spellings of
+codes and units, the keys seen twice, the rows themselves) and joins small lookup tables
+back, so that nothing but plain column arithmetic runs once per row. DuckDB's
+`common_subplan` optimizer would materialise the filtered raw table those readings share
+(millions of rows copied once more); it is switched off while staging queries run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from pipelines.settings import SQL_DIR
+from pipelines.warehouse.connect import ident, read_sql, scalar
+
+REFERENCE_DIR = SQL_DIR / "shared" / "data"
+STAGING_DIR = SQL_DIR / "staging"
+# The staged tables, the one list every stage reads (criteria fingerprints, checks, the
+# benchmark). stg_retired_loads first: every other staging table leaves out the files it lists.
+STAGING_ORDER = ("stg_retired_loads", "stg_patients", "stg_diagnoses", "stg_labs", "stg_medications")
+# The staged tables that hold the drop's rows (stg_retired_loads is bookkeeping).
+STAGED_DATA_TABLES = STAGING_ORDER[1:]
+
+
+def load_reference_data(con: duckdb.DuckDBPyConnection, folder: Path = REFERENCE_DIR) -> list[str]:
+    """Load every CSV of `folder` as table `ref_<stem>` (all columns text); return the names."""
+    names = []
+    for path in sorted(folder.glob("*.csv")):
+        table = f"ref_{path.stem}"
+        con.execute(
+            f"create or replace table {ident(table)} as "
+            "select * from read_csv(?, header = true, all_varchar = true)",
+            [str(path)],
+        )
+        names.append(table)
+    return names
+
+
+@contextmanager
+def scans_not_shared(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Within the block, a subplan a query uses twice is run twice, not materialised once.
+
+    A staging query scans its raw table several times with the same filter (files retired
+    by a full refresh left out); sharing that scan would copy every row into a temporary
+    result, which costs more than scanning the table again. The optimizer that shares
+    subplans (`common_subplan`, in recent DuckDB versions) is disabled for the block and
+    the previous setting restored after; DuckDB versions without it need nothing.
+    """
+    if not scalar(con, "select count(*) from duckdb_optimizers() where name = 'common_subplan'"):
+        yield
+        return
+    before = scalar(con, "select current_setting('disabled_optimizers')") or ""
+    disabled = ",".join(name for name in (before, "common_subplan") if name)
+    con.execute(f"set disabled_optimizers = '{disabled}'")
+    try:
+        yield
+    finally:
+        con.execute(f"set disabled_optimizers = '{before}'")
+
+
+def build_table(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    """Materialise one staging table from `sql/staging/<name>.sql`; return its row count."""
+    query = read_sql(STAGING_DIR / f"{name}.sql")
+    with scans_not_shared(con):
+        con.execute(f"create or replace table {ident(name)} as {query}")
+    return scalar(con, f"select count(*) from {ident(name)}")
+
+
+def build_staging(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Materialise every staging table; return its row count."""
+    load_reference_data(con)
+    return {name: build_table(con, name) for name in STAGING_ORDER}

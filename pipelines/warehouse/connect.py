@@ -1,0 +1,118 @@
+"""The DuckDB warehouse: open it, create its tables and macros, run SQL files.
+
+DuckDB takes an exclusive lock on the file for a writing process, but only while a
+connection is open; a whole scan is kept apart from another by the run lock
+(`pipelines/warehouse/runlock.py`). A second scan is refused with `WarehouseBusy` rather than
+waiting or corrupting it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from pipelines.errors import WarehouseBusy
+from pipelines.settings import SQL_DIR, Settings
+from pipelines.warehouse import runlock
+
+READER_WAIT_SECONDS = 30.0
+# Tasks of one scan may open the warehouse at once (one database in the process, a
+# connection each): two bootstraps replacing the same macro at once would conflict.
+_BOOTSTRAP_LOCK = threading.Lock()
+
+BOOTSTRAP_FILES = (
+    SQL_DIR / "warehouse" / "tables.sql",
+    SQL_DIR / "warehouse" / "history.sql",
+    SQL_DIR / "warehouse" / "validated_staging.sql",
+    SQL_DIR / "shared" / "macros.sql",
+)
+
+
+def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (and create if needed) the warehouse; ':memory:' gives an in-memory one.
+
+    A process holding the warehouse's run lock (a scan) is its only writer, so a DuckDB
+    lock conflict can then only come from a short reader (`cohortscan runs`, `explain`)
+    that opened the file between two tasks: the scan waits for it up to
+    READER_WAIT_SECONDS instead of failing.
+    """
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    wait = READER_WAIT_SECONDS if str(path) != ":memory:" and runlock.holds(Path(path)) else 0.0
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as err:
+            if "lock" not in str(err).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(
+                    f"{path}: the warehouse is in use by another cohortscan process; "
+                    "wait for it to finish or use another --warehouse"
+                ) from None
+            time.sleep(0.25)
+    con.execute(f"set memory_limit = '{Settings().duckdb_memory_limit}'")
+    if not read_only:
+        with _BOOTSTRAP_LOCK:
+            bootstrap(con)
+    return con
+
+
+@contextmanager
+def open_warehouse(path: Path | str, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Context manager around `connect` that always closes the connection."""
+    con = connect(path, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def bootstrap(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the warehouse tables and the shared macros (idempotent)."""
+    for path in BOOTSTRAP_FILES:
+        run_sql_file(con, path)
+
+
+def run_sql_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Execute every statement of a SQL file."""
+    con.execute(path.read_text(encoding="utf-8"))
+
+
+def read_sql(path: Path) -> str:
+    """The text of a SQL file holding one query (a trailing ';' is removed)."""
+    return path.read_text(encoding="utf-8").strip().rstrip(";")
+
+
+_IDENT_RE = re.compile(r"[a-z][a-z0-9_]{0,62}")
+
+
+def ident(name: str) -> str:
+    """Quote a name from our own manifests for use as an SQL identifier.
+
+    Only lower-case names of letters, digits and '_' pass; anything else is a bug in a
+    manifest, caught when the trial is loaded.
+    """
+    if not _IDENT_RE.fullmatch(name):
+        raise ValueError(f"not a safe identifier: {name!r}")
+    return f'"{name}"'
+
+
+def first_row(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> tuple | None:
+    """The first row of a query, or None; the result is read to its end."""
+    rows = con.execute(query, params or []).fetchall()
+    return rows[0] if rows else None
+
+
+def scalar(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None):
+    """The single value of a one-row, one-column query."""
+    row = first_row(con, query, params)
+    return row[0] if row else None
