@@ -17,7 +17,7 @@ import pytest
 from pipelines.exports import feasibility
 from pipelines.warehouse.connect import connect
 from tests import cohort_data
-from tests.unit.test_feasibility import RUN_INFO
+from tests.unit.exports.test_feasibility import RUN_INFO
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [

@@ -20,7 +20,7 @@ from pipelines.checks import gate as quality
 from pipelines.checks import gx_duckdb
 from pipelines.checks.suites import SCHEMA_CHECKS, load_suites
 from pipelines.warehouse.connect import connect
-from tests.unit.test_quality_suites import AS_OF, _faulty_warehouse, _run
+from tests.unit.checks.test_quality_suites import AS_OF, _faulty_warehouse, _run
 
 
 def test_stream_yields_batches_of_at_most_the_asked_size() -> None:
