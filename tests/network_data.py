@@ -1,0 +1,79 @@
+"""Three small hospitals for the network tests: their feasibility reports and the truth.
+
+Each hospital is the cohort of tests/cohort_data.py with its own layout (one site id per
+hospital), evaluated on the frozen mini trial and reported by `pipelines.exports.feasibility`
+as the site would send it. `pooled()` evaluates the three together: the true network
+counts that no one outside the sites may see.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pipelines.exports import feasibility
+from pipelines.warehouse.connect import connect
+from tests import cohort_data
+from tests.unit.exports.test_feasibility import RUN_INFO
+
+HOSPITALS: dict[str, dict[str, dict[str, int]]] = {
+    "north": {"SITE_N": {"eligible": 30, "potential": 12, "low_egfr": 3, "no_disease": 15, "deceased": 1}},
+    "east": {"SITE_E": {"eligible": 14, "potential": 2, "no_disease": 20}},
+    "south": {"SITE_S": {"eligible": 5, "potential": 1, "no_disease": 12, "deceased": 2}},
+}
+PROVENANCE = {
+    "cohort/cohort_funnel.sql": "1" * 64,
+    "trials/mini_trial/trial.toml": "2" * 64,
+    "trials/mini_trial/criteria/crit_inc_renal.sql": "3" * 64,
+}
+
+
+def _run_info(layout: Mapping[str, Mapping[str, int]]) -> dict[str, Any]:
+    patients = sum(sum(kinds.values()) for kinds in layout.values())
+    return {**RUN_INFO, "staging_rows": {"stg_patients": patients, "stg_labs": 55}, "provenance": PROVENANCE}
+
+
+@cache
+def _raw(layout_json: str) -> tuple[dict[str, Any], Any]:
+    layout = json.loads(layout_json)
+    con = connect(":memory:")
+    try:
+        cohort_data.build(con, layout)
+        trial = cohort_data.evaluate_mini(con)
+        return feasibility.collect(con, trial), trial
+    finally:
+        con.close()
+
+
+def report(layout: Mapping[str, Mapping[str, int]], min_cell_count: int = 11) -> dict[str, Any]:
+    """The feasibility.json content of one hospital (a fresh copy, JSON round-tripped)."""
+    raw, trial = _raw(json.dumps(layout, sort_keys=True))
+    built = feasibility.build_report(raw, _run_info(layout), trial, min_cell_count)
+    return json.loads(json.dumps(copy.deepcopy(built), default=str))
+
+
+def truth(layout: Mapping[str, Mapping[str, int]]) -> tuple[dict[tuple, int], Any]:
+    """Every unsuppressed cell of `layout` (keys as in `pipelines.exports.feasibility`)."""
+    raw, _ = _raw(json.dumps(layout, sort_keys=True))
+    cells, _ = feasibility.cells_and_equations(raw, _run_info(layout))
+    return cells, raw
+
+
+def pooled() -> dict[str, dict[str, int]]:
+    """The three hospitals as one layout."""
+    return {site: kinds for layout in HOSPITALS.values() for site, kinds in layout.items()}
+
+
+def write_reports(folder: Path, reports: Mapping[str, dict[str, Any]]) -> list[str]:
+    """Write each report as `folder/<name>/feasibility.json`; return `NAME=PATH` arguments."""
+    arguments = []
+    for name, content in reports.items():
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        path = folder / name / "feasibility.json"
+        path.write_text(json.dumps(content, indent=2), encoding="utf-8")
+        arguments.append(f"{name}={path}")
+    return arguments
