@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from pipelines.exports import feasibility
+from pipelines.network.bounds import count_leaves, label_bounds
 from pipelines.warehouse.connect import connect
 from tests import cohort_data
 from tests.unit.exports.test_feasibility import RUN_INFO
@@ -77,3 +79,35 @@ def write_reports(folder: Path, reports: Mapping[str, dict[str, Any]]) -> list[s
         path.write_text(json.dumps(content, indent=2), encoding="utf-8")
         arguments.append(f"{name}={path}")
     return arguments
+
+
+def published_cells(merged: dict) -> dict[tuple, object]:
+    """Every network total of network.json, keyed as the sites' cells are."""
+    out: dict[tuple, object] = {}
+    criteria = [c["id"] for c in merged["run"]["criteria"] if c["kind"] == "inclusion"]
+    groups = [("overall", "all", "overall")] + [("disease", d, d) for d in merged["funnel"]["by_disease"]]
+    for grouping, group, _ in groups:
+
+        def pick(section: str, grouping=grouping, group=group):
+            part = merged[section]
+            return part["overall"] if grouping == "overall" else part["by_disease"][group]
+
+        for row in pick("funnel"):
+            for m in ("remaining", "removed", "unknown"):
+                out[("funnel", grouping, group, row["step"], m)] = row[m]
+        for status in ("eligible", "potential", "ineligible"):
+            out[("status", grouping, group, status)] = pick("candidates_by_status")[status]
+        rows = {r["criterion_id"]: r for r in pick("potential_reasons")}
+        for c in criteria:
+            for m in ("n_unknown", "n_only_open"):
+                out[("reasons", grouping, group, c, m)] = rows.get(c, {}).get(m, 0)
+    for path, value in count_leaves(merged.get("recruitment") or {}):
+        out[("recruitment", *path)] = value
+    return out
+
+
+def shown_bounds(value, threshold: int) -> tuple[float, float]:
+    """[low, high] of a cell of network.json: a number, a range, '<t' or '*'."""
+    if isinstance(value, list):
+        return (value[0], math.inf if value[1] is None else value[1])
+    return label_bounds(value, threshold)

@@ -94,7 +94,7 @@ def read_sites(arguments: Sequence[str]) -> list[Site]:
 def read_site(argument: str) -> Site:
     """One site's feasibility.json, checked to be a report this merge can read."""
     name, _, text = (
-        argument.rpartition("=") if "=" in argument and not Path(argument).exists() else ("", "", argument)
+        argument.partition("=") if "=" in argument and not Path(argument).exists() else ("", "", argument)
     )
     path = Path(text).expanduser()
     try:
@@ -187,6 +187,11 @@ class System:
 def build_system(sites: Sequence[Site]) -> System:
     """Sites' cells as ("site", i, ...), totals as ("net", ...), and all the equations."""
     cells = [s.cells for s in sites]
+    for site, c in zip(sites, cells, strict=True):
+        try:
+            propagate_bounds(c.start(), c.equations)
+        except ValueError as err:
+            raise SiteReportRefused(f"{site.path}: its counts contradict each other ({err})") from None
     start: dict[Key, Bounds] = {}
     equations: list[Equation] = []
     for i, c in enumerate(cells):
@@ -207,25 +212,13 @@ def build_system(sites: Sequence[Site]) -> System:
         equations += partition_equations(
             ("net",), dict.fromkeys(("net", *k) for k in keys), "disease", diseases
         )
-    try:
-        bounds = propagate_bounds(
-            start, [e for e in equations if all(k in start for k in (e.total, *e.parts))]
-        )
-    except ValueError as err:
-        raise SiteReportRefused(
-            f"{sites[_site_of(err)].path}: its counts contradict each other ({err})"
-        ) from None
+    # each site is consistent (checked above) and the totals are free: no contradiction here
+    bounds = propagate_bounds(start, [e for e in equations if all(k in start for k in (e.total, *e.parts))])
     return System(cells, keys, diseases, equations, bounds)
 
 
 def _summed(key: tuple) -> bool:
     return (key[0] in SUMMED and key[1] in ("overall", "disease")) or key[0] in OPTIONAL_SECTIONS
-
-
-def _site_of(err: ValueError) -> int:
-    text = str(err)
-    start = text.find("('site', ")
-    return int(text[start + 9 : text.find(",", start + 9)]) if start >= 0 else 0
 
 
 # ---------------------------------------------------------------- suppress again

@@ -13,7 +13,7 @@ from pipelines.cli import main
 from pipelines.errors import ParameterError, SiteMismatch, SiteReportRefused
 from pipelines.exports.suppression import Equation, propagate_bounds
 from pipelines.network import merge as network
-from pipelines.network.bounds import count_leaves, label_bounds, site_cells
+from pipelines.network.bounds import label_bounds, site_cells
 from tests import network_data
 from tests.network_data import HOSPITALS
 
@@ -90,43 +90,12 @@ def test_every_site_interval_holds_the_sites_true_count(reports):
 # ---------------------------------------------------------------- sums: exact or a range
 
 
-def _published_cells(merged: dict) -> dict[tuple, object]:
-    """Every network total of network.json, keyed as the sites' cells are."""
-    out: dict[tuple, object] = {}
-    criteria = [c["id"] for c in merged["run"]["criteria"] if c["kind"] == "inclusion"]
-    groups = [("overall", "all", "overall")] + [("disease", d, d) for d in merged["funnel"]["by_disease"]]
-    for grouping, group, _ in groups:
-
-        def pick(section: str, grouping=grouping, group=group):
-            part = merged[section]
-            return part["overall"] if grouping == "overall" else part["by_disease"][group]
-
-        for row in pick("funnel"):
-            for m in ("remaining", "removed", "unknown"):
-                out[("funnel", grouping, group, row["step"], m)] = row[m]
-        for status in ("eligible", "potential", "ineligible"):
-            out[("status", grouping, group, status)] = pick("candidates_by_status")[status]
-        rows = {r["criterion_id"]: r for r in pick("potential_reasons")}
-        for c in criteria:
-            for m in ("n_unknown", "n_only_open"):
-                out[("reasons", grouping, group, c, m)] = rows.get(c, {}).get(m, 0)
-    for path, value in count_leaves(merged.get("recruitment") or {}):
-        out[("recruitment", *path)] = value
-    return out
-
-
-def _bounds_of(value, threshold: int) -> tuple[float, float]:
-    if isinstance(value, list):
-        return (value[0], math.inf if value[1] is None else value[1])
-    return label_bounds(value, threshold)
-
-
 def test_exact_totals_equal_the_pooled_count_and_ranges_contain_it(merged):
     truth, _ = network_data.truth(network_data.pooled())
-    published = _published_cells(merged)
+    published = network_data.published_cells(merged)
     exact = ranges = hidden = 0
     for key, value in published.items():
-        low, high = _bounds_of(value, 11)
+        low, high = network_data.shown_bounds(value, 11)
         assert low <= truth[key] <= high, (key, value, truth[key])
         if isinstance(value, int):
             assert value == truth[key], key
@@ -184,8 +153,8 @@ def _reader(merged: dict, reports: list[dict], removed: int, own_report: bool) -
         equations += [
             Equation(("site", i, *e.total), tuple(("site", i, *p) for p in e.parts)) for e in cells.equations
         ]
-    for key, value in _published_cells(merged).items():
-        start[("net", *key)] = _bounds_of(value, threshold)
+    for key, value in network_data.published_cells(merged).items():
+        start[("net", *key)] = network_data.shown_bounds(value, threshold)
         parts = tuple(("site", i, *key) for i, c in enumerate(all_cells) if key in c.shown)
         equations.append(Equation(("net", *key), parts))
     found = propagate_bounds(start, equations)
@@ -222,8 +191,8 @@ def test_the_differencing_check_catches_a_merge_that_publishes_true_totals(merge
 
 def test_no_hidden_network_total_can_be_worked_out_from_the_page_alone(merged):
     threshold = merged["suppression"]["min_cell_count"]
-    published = _published_cells(merged)
-    start = {k: _bounds_of(v, threshold) for k, v in published.items()}
+    published = network_data.published_cells(merged)
+    start = {k: network_data.shown_bounds(v, threshold) for k, v in published.items()}
     cells = site_cells(network_data.report(network_data.pooled()))
     found = propagate_bounds(
         start, [e for e in cells.equations if all(k in start for k in (e.total, *e.parts))]
@@ -332,7 +301,7 @@ def test_a_site_with_a_lower_threshold_has_its_small_shown_counts_hidden_again(t
     for n, m in small:
         assert result["by_site"]["west"]["funnel"][n][m] == "<11"
     assert result["by_site"]["west"]["candidates_by_status"]["eligible"] == "<11"
-    for key, value in _published_cells(result).items():
+    for key, value in network_data.published_cells(result).items():
         if isinstance(value, int):
             assert value == 0 or value >= 11, key
 
