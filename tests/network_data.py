@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.exports import feasibility
-from pipelines.network.bounds import count_leaves, label_bounds
+from pipelines.exports.suppression import Equation, propagate_bounds
+from pipelines.network.bounds import count_leaves, label_bounds, site_cells
 from pipelines.warehouse.connect import connect
 from tests import cohort_data
 from tests.unit.exports.test_feasibility import RUN_INFO
@@ -111,3 +112,28 @@ def shown_bounds(value, threshold: int) -> tuple[float, float]:
     if isinstance(value, list):
         return (value[0], math.inf if value[1] is None else value[1])
     return label_bounds(value, threshold)
+
+
+def reader(merged: dict, reports: list[dict], removed: int, own_report: bool) -> dict[tuple, tuple]:
+    """What a reader of network.json and the other sites' reports works out about one site.
+
+    Every site's equations are known (the method is public); the removed site's counts
+    start unknown, or at its own report's values when `own_report`.
+    """
+    threshold = merged["suppression"]["min_cell_count"]
+    start: dict[tuple, tuple] = {}
+    equations: list[Equation] = []
+    all_cells = [site_cells(r) for r in reports]
+    for i, cells in enumerate(all_cells):
+        known = cells.start()
+        for key, bounds in known.items():
+            start[("site", i, *key)] = bounds if (i != removed or own_report) else (0, math.inf)
+        equations += [
+            Equation(("site", i, *e.total), tuple(("site", i, *p) for p in e.parts)) for e in cells.equations
+        ]
+    for key, value in published_cells(merged).items():
+        start[("net", *key)] = shown_bounds(value, threshold)
+        parts = tuple(("site", i, *key) for i, c in enumerate(all_cells) if key in c.shown)
+        equations.append(Equation(("net", *key), parts))
+    found = propagate_bounds(start, equations)
+    return {key[2:]: b for key, b in found.items() if key[:2] == ("site", removed)}

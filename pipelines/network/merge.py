@@ -114,9 +114,13 @@ def read_site(argument: str) -> Site:
         )
     try:
         cells = site_cells(report)
-    except (KeyError, TypeError, IndexError) as err:
+    except KeyError as err:
         raise SiteReportRefused(
             f"{path}: lacks {err} (expected feasibility.json as cohortscan writes it)"
+        ) from None
+    except (TypeError, IndexError, AttributeError) as err:
+        raise SiteReportRefused(
+            f"{path}: has an unexpected layout ({err}; expected feasibility.json as cohortscan writes it)"
         ) from None
     except ValueError as err:
         raise SiteReportRefused(f"{path}: {err}") from None
@@ -126,8 +130,12 @@ def read_site(argument: str) -> Site:
 
 def _provenance(path: Path, report: dict[str, Any]) -> dict[str, str]:
     recorded = report["run"].get("provenance")
-    if not recorded and (path.parent / "run.json").is_file():
-        recorded = json.loads((path.parent / "run.json").read_text(encoding="utf-8")).get("provenance")
+    beside = path.parent / "run.json"
+    if not recorded and beside.is_file():
+        try:
+            recorded = json.loads(beside.read_text(encoding="utf-8")).get("provenance")
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as err:
+            raise SiteReportRefused(f"{beside}: cannot be read for the trial version ({err})") from None
     if not recorded:
         raise SiteReportRefused(
             f"{path}: records no trial version (no run.provenance, no run.json beside it); "

@@ -16,6 +16,8 @@ import pytest
 
 from pipelines.criteria.trials import load_trial
 from pipelines.exports import feasibility
+from pipelines.exports.suppression import propagate_bounds
+from pipelines.network.bounds import site_cells
 from pipelines.network.merge import write_network
 from pipelines.run.flows import scan_flow
 from pipelines.settings import SQL_DIR
@@ -64,13 +66,20 @@ def network(tmp_path_factory) -> dict:
         folder = Path(_scan(drops[site], root / site)["folders"][TRIAL])
         reports.append(f"{site}={folder / 'feasibility.json'}")
     merged = write_network(reports, root / "network")
+    site_reports = [json.loads(Path(a.partition("=")[2]).read_text()) for a in reports]
     pooled = _scan(_pool(drops, root / "drops" / "pooled"), root / "pooled")
     folder = Path(pooled["folders"][TRIAL])
     run_info = json.loads((folder / "run.json").read_text())
     trial = load_trial(SQL_DIR / "trials", TRIAL)
     with open_warehouse(root / "pooled" / "wh.duckdb", read_only=True) as con:
         truth, _ = feasibility.cells_and_equations(feasibility.collect(con, trial), run_info)
-    return {"merged": merged, "truth": truth, "root": root, "pooled_feasibility": folder / "feasibility.json"}
+    return {
+        "merged": merged,
+        "truth": truth,
+        "root": root,
+        "pooled_feasibility": folder / "feasibility.json",
+        "reports": site_reports,
+    }
 
 
 def test_exact_totals_equal_the_pooled_scan_and_ranges_hold_it(network):
@@ -110,3 +119,19 @@ def test_the_merge_writes_json_and_a_page_naming_every_sites_as_of_date(network)
     assert written["trial_version"]["rule_files"] > 10
     page = (folder / "network.html").read_text()
     assert all(site in page for site in SITES)
+
+
+@pytest.mark.parametrize("removed", range(len(SITES)), ids=list(SITES))
+def test_the_totals_minus_two_sites_give_back_no_small_count_of_the_third(network, removed):
+    reports = network["reports"]
+    cells = site_cells(reports[removed])
+    alone = propagate_bounds(cells.start(), cells.equations)
+    hidden = [k for k, v in cells.shown.items() if not isinstance(v, int)]
+    assert hidden, "the site hid some counts"
+    without = network_data.reader(network["merged"], reports, removed, own_report=False)
+    small = [k for k in hidden if without[k][0] == without[k][1] and without[k][0] < cells.min_cell_count]
+    assert small == []
+    # a '*' the site's own report already pins (a one-site group equal to the overall,
+    # say) may come out exact: never below the threshold, and never from the network
+    with_own = network_data.reader(network["merged"], reports, removed, own_report=True)
+    assert [k for k in hidden if with_own[k] != alone[k]] == []

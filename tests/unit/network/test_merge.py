@@ -11,7 +11,7 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.errors import ParameterError, SiteMismatch, SiteReportRefused
-from pipelines.exports.suppression import Equation, propagate_bounds
+from pipelines.exports.suppression import propagate_bounds
 from pipelines.network import merge as network
 from pipelines.network.bounds import label_bounds, site_cells
 from tests import network_data
@@ -136,36 +136,11 @@ def test_each_sites_contribution_shows_its_hidden_cells_as_hidden(merged, report
 # ---------------------------------------------------------------- differencing
 
 
-def _reader(merged: dict, reports: list[dict], removed: int, own_report: bool) -> dict[tuple, tuple]:
-    """What a reader of network.json and the other sites' reports works out about one site.
-
-    Every site's equations are known (the method is public); the removed site's counts
-    start unknown, or at its own report's values when `own_report`.
-    """
-    threshold = merged["suppression"]["min_cell_count"]
-    start: dict[tuple, tuple] = {}
-    equations: list[Equation] = []
-    all_cells = [site_cells(r) for r in reports]
-    for i, cells in enumerate(all_cells):
-        known = cells.start()
-        for key, bounds in known.items():
-            start[("site", i, *key)] = bounds if (i != removed or own_report) else (0, math.inf)
-        equations += [
-            Equation(("site", i, *e.total), tuple(("site", i, *p) for p in e.parts)) for e in cells.equations
-        ]
-    for key, value in network_data.published_cells(merged).items():
-        start[("net", *key)] = network_data.shown_bounds(value, threshold)
-        parts = tuple(("site", i, *key) for i, c in enumerate(all_cells) if key in c.shown)
-        equations.append(Equation(("net", *key), parts))
-    found = propagate_bounds(start, equations)
-    return {key[2:]: b for key, b in found.items() if key[:2] == ("site", removed)}
-
-
 @pytest.mark.parametrize("removed", [0, 1, 2], ids=list(HOSPITALS))
 @pytest.mark.parametrize("own_report", [False, True], ids=["without-its-report", "with-its-report"])
 def test_totals_minus_the_other_sites_give_back_no_hidden_count(merged, reports, removed, own_report):
     ordered = [reports[n] for n in HOSPITALS]
-    found = _reader(merged, ordered, removed, own_report)
+    found = network_data.reader(merged, ordered, removed, own_report)
     mine = site_cells(ordered[removed])
     alone = propagate_bounds(mine.start(), mine.equations)
     hidden = [k for k, v in mine.shown.items() if not isinstance(v, int)]
@@ -183,7 +158,7 @@ def test_the_differencing_check_catches_a_merge_that_publishes_true_totals(merge
     for row in naive["funnel"]["overall"]:
         for m in ("remaining", "removed", "unknown"):
             row[m] = truth[("funnel", "overall", "all", row["step"], m)]
-    found = _reader(naive, [reports[n] for n in HOSPITALS], removed=2, own_report=False)
+    found = network_data.reader(naive, [reports[n] for n in HOSPITALS], removed=2, own_report=False)
     # south's 2 deceased: 3 removed in the network minus north's '<11' (1) ... recovered
     recovered = {k: b for k, b in found.items() if b[0] == b[1] and b[0] < 11 and k[0] == "funnel"}
     assert recovered, "publishing exact totals leaks a small count of the south site"
