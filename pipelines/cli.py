@@ -100,6 +100,26 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--trial", action="append", dest="trials", help="trial id (default: every trial)")
     serve.add_argument("--cron", dest="schedule_cron", help="cron schedule (default: 0 2 * * *, 02:00)")
     serve.add_argument("--timezone", dest="schedule_timezone", help="IANA zone (default: this machine's)")
+
+    network = sub.add_parser("network", help="a network of sites: merge the sites' feasibility reports")
+    network_sub = network.add_subparsers(dest="network_command", required=True)
+    merge = network_sub.add_parser(
+        "merge", help="sum the sites' feasibility.json into network.json and network.html, suppressed again"
+    )
+    merge.add_argument(
+        "reports",
+        nargs="+",
+        metavar="SITE.json",
+        help="a site's feasibility.json, or NAME=PATH to name the site",
+    )
+    merge.add_argument(
+        "--out", dest="network_out", type=_path, required=True, help="folder for network.json/.html"
+    )
+    merge.add_argument(
+        "--min-cell-count",
+        type=int,
+        help="the network's threshold (default: the highest of the sites'; never lower)",
+    )
     return parser
 
 
@@ -317,6 +337,24 @@ def cmd_validate(settings: Settings) -> int:
     return 0
 
 
+def cmd_network_merge(reports: list[str], out: Path, min_cell_count: int | None) -> int:
+    """Merge the sites' feasibility reports; print the network funnel and where it went."""
+    from pipelines.network.html import text
+    from pipelines.network.merge import write_network
+
+    report = write_network(reports, out, min_cell_count)
+    print(
+        f"network of {len(report['sites'])} site(s): trial {report['trial']['id']} as of {report['as_of']}, "
+        f"trial version {report['trial_version']['sha256'][:12]}"
+    )
+    print(f"  {'step':<26}{'remaining':>14}{'removed':>14}{'unknown':>14}")
+    for row in report["funnel"]["overall"]:
+        cells = "".join(f"{text(row[m]):>14}" for m in ("remaining", "removed", "unknown"))
+        print(f"  {row['step']:<26}{cells}")
+    print(f"  written: {out / 'network.json'}, {out / 'network.html'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `cohortscan` console script."""
     args = build_parser().parse_args(argv)
@@ -336,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_validate(settings)
         if args.command == "serve":
             return cmd_serve(settings)
+        if args.command == "network":
+            return cmd_network_merge(args.reports, args.network_out, args.min_cell_count)
     except CohortscanError as err:
         print(f"cohortscan: error: {err}", file=sys.stderr)
         return err.exit_code

@@ -68,3 +68,15 @@ class NotFound(CohortscanError):
     """A patient, run or trial asked for does not exist."""
 
     exit_code = 6
+
+
+class SiteReportRefused(CohortscanError):
+    """A site's feasibility.json cannot be read as a feasibility report (network merge)."""
+
+    exit_code = 2
+
+
+class SiteMismatch(CohortscanError):
+    """Sites of a network merge ran another trial version or as-of date."""
+
+    exit_code = 3

@@ -1,13 +1,15 @@
 """Deterministic sample and benchmark drops in the extract contract.
 
     python -m sample_drops.generator --out data/sample [--patients N] [--seed 7]
-                                    [--as-of 2026-11-26] [--chunk-patients K]
+                                    [--as-of 2026-11-26] [--chunk-patients K] [--site NAME]
 
 Up to `SAMPLE_MAX_PATIENTS` patients it writes the curated sample drop: the edge-case
 patients of `sample_drops.cases`, seeded random filler patients, `expected/statuses.csv` and a
 README. Above that it writes a benchmark drop of random patients only, in chunks of
 `chunk_patients` (one file per kind and chunk, memory bounded by the chunk), with about
 100 labs, 10 diagnoses and 10 medication rows per patient and about 0.1 % bad rows.
+`--site NAME` makes the drop one hospital of a network: every patient id starts with
+`NAME-` and every site_id is NAME, so that drops of several sites never share a patient.
 
 The generator plays a site's data team: it writes the contract's columns by itself and
 does not import the pipeline's contract module, so the sample stays an independent check.
@@ -113,6 +115,7 @@ def generate(
     as_of: date = AS_OF,
     *,
     chunk_patients: int | None = None,
+    site: str | None = None,
 ) -> dict[str, int]:
     """Write a drop into `out_dir` and return the number of data rows per file name.
 
@@ -121,17 +124,18 @@ def generate(
     expected/statuses.csv, README.md). Above: a benchmark drop in chunks of `chunk_patients`
     patients (default: an eighth of the patients, between 1,000 and 25,000). The same
     arguments always give byte-identical files. Raises ValueError on bad arguments or if
-    `out_dir` holds drop files this run would not overwrite.
+    `out_dir` holds drop files this run would not overwrite. `site` names the hospital
+    of a network drop (patient ids `site-P00001`, site_id `site`).
     """
     if patients < 1:
         raise ValueError(f"patients must be at least 1, got {patients}")
     out_dir.mkdir(parents=True, exist_ok=True)
     if patients <= SAMPLE_MAX_PATIENTS:
-        return _write_sample(out_dir, patients, seed, as_of)
+        return _write_sample(out_dir, patients, seed, as_of, site)
     if chunk_patients is not None and chunk_patients < 1:
         raise ValueError(f"chunk_patients must be at least 1, got {chunk_patients}")
     chunk = chunk_patients or min(DEFAULT_CHUNK, max(1_000, math.ceil(patients / 8)))
-    return _write_chunked(out_dir, patients, seed, as_of, chunk)
+    return _write_chunked(out_dir, patients, seed, as_of, chunk, site)
 
 
 # ---------------------------------------------------------------- random patients
@@ -362,6 +366,24 @@ def _medications(
 # ---------------------------------------------------------------- writing
 
 
+def _relabel(table: pa.Table, site: str | None) -> pa.Table:
+    """One hospital of a network: patient ids start with `site-`, every site_id is `site`.
+
+    The prefix goes after any leading spaces of an id, so that an id the sample pads on
+    purpose still trims to the same patient.
+    """
+    if site is None:
+        return table
+    names = table.column_names
+    if "patient_id" in names:
+        ids = pc.replace_substring_regex(table["patient_id"], pattern=r"^(\s*)", replacement=rf"\1{site}-")
+        table = table.set_column(names.index("patient_id"), "patient_id", ids)
+    if "site_id" in names:
+        sites = pa.array([site] * table.num_rows, pa.string())
+        table = table.set_column(names.index("site_id"), "site_id", sites)
+    return table
+
+
 def _write_csv(table: pa.Table, path: Path, level: int) -> None:
     """CSV with a header, quoted only where needed; `.gz` with a fixed header (mtime 0)."""
     packed = path.name.endswith(".gz")
@@ -420,16 +442,19 @@ class Chunk:
     width: int
     seed: int
     as_of: date
+    site: str | None = None
 
     @property
     def names(self) -> dict[str, str]:
         return {kind: f"{kind}-part-{self.number:04d}{_suffix(kind)}" for kind in COLUMNS}
 
 
-def _write_chunked(out_dir: Path, patients: int, seed: int, as_of: date, chunk: int) -> dict[str, int]:
+def _write_chunked(
+    out_dir: Path, patients: int, seed: int, as_of: date, chunk: int, site: str | None = None
+) -> dict[str, int]:
     width = max(5, len(str(patients)))
     chunks = [
-        Chunk(out_dir, k, first, min(chunk, patients - first + 1), width, seed, as_of)
+        Chunk(out_dir, k, first, min(chunk, patients - first + 1), width, seed, as_of, site)
         for k, first in enumerate(range(1, patients + 1, chunk), start=1)
     ]
     _check_target(out_dir, [name for c in chunks for name in c.names.values()])
@@ -450,7 +475,10 @@ def _write_chunk(chunk: Chunk) -> dict[str, int]:
     rng = np.random.default_rng([chunk.seed, chunk.number])
     tables = random_drop(rng, chunk.first, chunk.count, chunk.width, chunk.as_of, BENCH_RATES)
     # gzip level 1: the benchmark wants speed more than small files
-    return {name: _write(tables[kind], chunk.out_dir / name, 1) for kind, name in chunk.names.items()}
+    return {
+        name: _write(_relabel(tables[kind], chunk.site), chunk.out_dir / name, 1)
+        for kind, name in chunk.names.items()
+    }
 
 
 def _suffix(kind: str) -> str:
@@ -483,7 +511,9 @@ class Quarantined:
     reason: str
 
 
-def _write_sample(out_dir: Path, patients: int, seed: int, as_of: date) -> dict[str, int]:
+def _write_sample(
+    out_dir: Path, patients: int, seed: int, as_of: date, site: str | None = None
+) -> dict[str, int]:
     curated = sample_cases.build(as_of)
     first = len(curated.patients) + 1
     if patients < first - 1:
@@ -500,6 +530,7 @@ def _write_sample(out_dir: Path, patients: int, seed: int, as_of: date) -> dict[
         table = pa.concat_tables([mine, theirs.cast(schema)]).sort_by(
             [(key, "ascending") for key in SORT_KEYS[kind]]
         )
+        table = _relabel(table, site)
         for name, part in zip(names, _split(kind, table, as_of), strict=True):
             for line, (pid, note) in enumerate(
                 zip(part["patient_id"].to_pylist(), part[NOTE].to_pylist(), strict=True), start=2
@@ -509,8 +540,13 @@ def _write_sample(out_dir: Path, patients: int, seed: int, as_of: date) -> dict[
             counts[name] = _write(part.drop_columns([NOTE]), out_dir / name)
     # Outside the drop proper: ingest reads only the files directly in the folder.
     (out_dir / "expected").mkdir(exist_ok=True)
-    counts[EXPECTED] = _write(pa.Table.from_pylist(curated.expected), out_dir / EXPECTED)
+    counts[EXPECTED] = _write(_relabel(pa.Table.from_pylist(curated.expected), site), out_dir / EXPECTED)
     readme = _sample_readme(curated, counts, quarantined, patients, seed, as_of)
+    if site is not None:
+        readme += (
+            f"\nThis drop is the hospital `{site}` of a network (`--site {site}`): every patient id "
+            f"above starts with `{site}-` in the files, and every site_id is `{site}`.\n"
+        )
     (out_dir / "README.md").write_text(readme, encoding="utf-8")
     return counts
 
@@ -696,11 +732,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--chunk-patients", type=int, default=None, help="patients per file (benchmark drops)"
     )
+    parser.add_argument(
+        "--site", default=None, help="one hospital of a network: ids start with SITE-, site_id is SITE"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     started = time.perf_counter()
     try:
-        counts = generate(args.out, args.patients, args.seed, args.as_of, chunk_patients=args.chunk_patients)
+        counts = generate(
+            args.out, args.patients, args.seed, args.as_of, chunk_patients=args.chunk_patients, site=args.site
+        )
     except ValueError as err:
         parser.exit(2, f"sample_data: {err}\n")
     log.info(

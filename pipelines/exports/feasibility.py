@@ -226,6 +226,8 @@ def build_report(
             "complementary": COMPLEMENTARY,
             "method": METHOD.format(small_max=min_cell_count - 1, t=min_cell_count),
             "cells_hidden": {"small": len(hidden.primary), "complementary": len(hidden.complementary)},
+            # groupings whose groups add up to the overall (an equation a network merge reuses)
+            "partitions": [g for g in ("site", "disease") if _partitions(raw, g)],
         },
         "funnel": _by_grouping(raw, lambda g, v: _funnel_rows(raw, g, v, show)),
         "candidates_by_status": _by_grouping(raw, lambda g, v: _status_row(g, v, raw, show)),
@@ -326,6 +328,9 @@ def _metadata(raw: Mapping[str, Any], run_info: Mapping[str, Any], trial: Trial)
         "cohortscan_version": __version__,
         "parameters": raw["parameters"],
         "criteria": [{"id": c.id, "kind": c.kind, "wording": c.wording} for c in trial.criteria],
+        # the trial version: sha256 of every rule file used (run.json's provenance), so that a
+        # network can check that every site ran the same criteria (pipelines/network)
+        "provenance": dict(run_info.get("provenance") or {}),
     }
 
 

@@ -21,6 +21,12 @@ around it are tried and the one that leaves the fewest pinned is hidden. This pr
 each cell against what the equations reveal, the usual standard for published tables;
 it is not a full linear-programming audit.
 
+Cells may also be given as ranges (`ranges`): a count the publisher itself only knows
+as an interval, e.g. a network total over sites that hid a part (`pipelines.network`).
+A range is published as it is, starts the propagation at its bounds, and is never
+hidden or chosen as a complementary cell. `propagate_bounds` runs the same propagation
+from any starting bounds.
+
 Pure functions, no I/O: `pipelines.exports.feasibility` builds the cells and equations.
 """
 
@@ -87,26 +93,29 @@ def suppress(
     equations: Sequence[Equation] = (),
     min_cell_count: int = DEFAULT_MIN_CELL_COUNT,
     cost: Callable[[Key], int] | None = None,
+    ranges: Mapping[Key, Bounds] | None = None,
 ) -> Suppression:
     """Primary suppression of small counts, then complementary suppression (see module).
 
     `cost(key)` ranks cells for complementary suppression: lower is hidden first (e.g.
     a site's cell before the overall one); ties go to parts before totals, then the
-    smaller count, then the order of `cells`.
+    smaller count, then the order of `cells`. `ranges` are cells known only as
+    [low, high] (high may be infinite): published as ranges, never hidden; their value
+    in `cells` is ignored.
     """
     if min_cell_count < 1:
         raise ValueError(f"min_cell_count must be >= 1 (got {min_cell_count})")
-    table = _Table(cells, equations)
+    table = _Table(cells, equations, ranges)
     totals = {t for t, _ in table.equations}
     ranks = [
         (cost(key) if cost else 0, i in totals, int(table.values[i]), i) for i, key in enumerate(table.keys)
     ]
-    primary = {i for i, v in enumerate(table.values) if is_small(v, min_cell_count)}
+    primary = {i for i, v in enumerate(table.values) if is_small(v, min_cell_count) and i not in table.ranged}
     complementary = _no_lone_hidden_cell(table, primary, ranks)
     pinned = table.pinned(primary, complementary, min_cell_count)
     while pinned & primary:
         target = min(pinned & primary)
-        candidates = _candidates(table, target, pinned, primary | complementary, ranks)
+        candidates = _candidates(table, target, pinned, primary | complementary | table.ranged, ranks)
         if not candidates:
             break  # every cell near the target is hidden already: nothing left to hide
         best = None
@@ -145,13 +154,38 @@ def propagate(
     return {key: (float(low[i]), float(high[i])) for i, key in enumerate(table.keys)}
 
 
+def propagate_bounds(start: Mapping[Key, Bounds], equations: Sequence[Equation]) -> dict[Key, Bounds]:
+    """Interval propagation from given bounds: [low, high] of each cell after all equations.
+
+    `start` gives every cell's bounds before any equation (an exact count is [n, n], an
+    unknown one [0, inf)). Raises ValueError when the bounds contradict the equations
+    (some cell would have low > high): the counts cannot all be true at once.
+    """
+    table = _Table(dict.fromkeys(start, 0), equations, start)
+    low, high = table.tighten(table.start_low.copy(), table.start_high.copy(), set(range(len(table.keys))))
+    bad = np.flatnonzero(low > high)
+    if bad.size:
+        key = table.keys[int(bad[0])]
+        raise ValueError(f"the counts contradict the equations at {key!r}: [{low[bad[0]]}, {high[bad[0]]}]")
+    return {key: (float(low[i]), float(high[i])) for i, key in enumerate(table.keys)}
+
+
 class _Table:
     """Cells by position, equations as (total, parts) positions: fast to propagate."""
 
-    def __init__(self, cells: Mapping[Key, int], equations: Sequence[Equation]) -> None:
+    def __init__(
+        self,
+        cells: Mapping[Key, int],
+        equations: Sequence[Equation],
+        ranges: Mapping[Key, Bounds] | None = None,
+    ) -> None:
         self.keys = list(cells)
         self.index = {key: i for i, key in enumerate(self.keys)}
         self.values = [int(cells[k]) for k in self.keys]
+        ranges = ranges or {}
+        self.ranged = {self.index[k] for k in ranges}
+        self.start_low = np.array([ranges[k][0] if k in ranges else cells[k] for k in self.keys], float)
+        self.start_high = np.array([ranges[k][1] if k in ranges else cells[k] for k in self.keys], float)
         self.equations: list[tuple[int, tuple[int, ...]]] = []
         for eq in equations:
             missing = [k for k in (eq.total, *eq.parts) if k not in self.index]
@@ -174,17 +208,23 @@ class _Table:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Interval propagation to a fixed point; shown cells are exact.
 
+        Shown cells start exact, ranges at their bounds, `<t` cells at [1, t - 1] and `*`
+        cells at [t, inf).
+        """
+        low, high = self.start_low.copy(), self.start_high.copy()
+        low[sorted(primary)], high[sorted(primary)] = 1, min_cell_count - 1
+        low[sorted(complementary)], high[sorted(complementary)] = min_cell_count, np.inf
+        return self.tighten(low, high, primary | complementary | self.ranged)
+
+    def tighten(self, low: np.ndarray, high: np.ndarray, unknown: set[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Tighten `low` and `high` through every equation that holds an `unknown` cell.
+
         Every equation tightens every one of its cells at once (numpy), round after round,
         until no bound moves. Bounds only narrow and always hold the true counts, so this
         ends; it never stops early, which could miss a count a reader can work out.
         """
-        low = self.values.astype(float)
-        high = low.copy()
-        hidden = sorted(primary | complementary)
-        low[sorted(primary)], high[sorted(primary)] = 1, min_cell_count - 1
-        low[sorted(complementary)], high[sorted(complementary)] = min_cell_count, np.inf
         active = np.zeros(len(self.equations), dtype=bool)
-        for i in hidden:
+        for i in unknown:
             active[self.uses[i]] = True
         keep = active[self.member_eq]
         cell, eq, sign = self.member_cell[keep], self.member_eq[keep], self.member_sign[keep]
@@ -201,6 +241,8 @@ class _Table:
             np.minimum.at(new_high, cell, np.where(sign > 0, -rest_min, rest_max))
             if np.array_equal(new_low, low) and np.array_equal(new_high, high):
                 return low, high
+            if (new_low > new_high).any():
+                return new_low, new_high  # contradictory counts: stop, the caller reports it
             low, high = new_low, new_high
 
     def pinned(self, primary: set[int], complementary: set[int], min_cell_count: int) -> set[int]:
@@ -229,15 +271,16 @@ def _no_lone_hidden_cell(table: _Table, primary: set[int], ranks: list[tuple]) -
     While an equation has one hidden cell, hide its best other non-zero cell. Cheap, and
     it settles most cases; the propagation then finds the rest.
     """
-    hidden = set(primary)
+    hidden = set(primary) | table.ranged
     complementary: set[int] = set()
     changed = True
     while changed:
         changed = False
         for total, parts in table.equations:
             members = (total, *parts)
-            if sum(i in hidden for i in members) != 1:
-                continue
+            lone = [i for i in members if i in hidden]
+            if len(lone) != 1 or lone[0] in table.ranged:
+                continue  # a range alone is published as a range: nothing to protect
             shown = [i for i in members if i not in hidden and table.values[i] != 0]
             if shown:
                 extra = min(shown, key=ranks.__getitem__)

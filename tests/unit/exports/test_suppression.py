@@ -14,6 +14,7 @@ from pipelines.exports.suppression import (
     Equation,
     is_small,
     propagate,
+    propagate_bounds,
     show_count,
     suppress,
 )
@@ -152,3 +153,28 @@ def test_no_small_count_can_be_worked_out_from_one_total(parts):
     for key in result.primary:
         assert len(seen[key]) >= 2, (cells, result)
     assert all(is_small(cells[k]) for k in result.primary)
+
+
+def test_a_range_is_never_hidden_and_alone_needs_no_complementary_cell():
+    # a network total known only as 90..96, beside two shown parts: nothing to protect
+    cells = {"total": 0, "a": 40, "b": 50}
+    result = suppress(cells, [Equation("total", ("a", "b"))], ranges={"total": (90, 96)})
+    assert result.primary == result.complementary == frozenset()
+
+
+def test_a_small_cell_beside_a_range_is_protected_through_the_range():
+    # 100 = small + part, part known as 95..96: the small count is 4..5, not pinned
+    cells = {"total": 100, "small": 4, "part": 0}
+    equations = [Equation("total", ("small", "part"))]
+    assert suppress(cells, equations, ranges={"part": (95, 96)}).complementary == frozenset()
+    # part known exactly as 96 would give the small count away: the total is hidden
+    pinned = suppress(cells, equations, ranges={"part": (96, 96)})
+    assert pinned.complementary == frozenset({"total"})
+
+
+def test_bounds_propagate_from_any_start_and_contradictions_are_refused():
+    equations = [Equation("total", ("a", "b"))]
+    found = propagate_bounds({"total": (0, float("inf")), "a": (1, 10), "b": (40, 40)}, equations)
+    assert found["total"] == (41, 50)
+    with pytest.raises(ValueError, match="contradict"):
+        propagate_bounds({"total": (30, 30), "a": (1, 10), "b": (40, 40)}, equations)

@@ -144,3 +144,20 @@ def test_large_drop_is_reproducible(tmp_path: Path) -> None:
     generate(tmp_path / "b", patients=1500, chunk_patients=1000)
 
     assert _hashes(tmp_path / "a") == _hashes(tmp_path / "b")
+
+
+def test_a_network_site_drop_prefixes_every_patient_id_and_names_one_site(tmp_path: Path) -> None:
+    generate(tmp_path / "north", patients=180, site="north")
+    generate(tmp_path / "east", patients=180, site="east")
+    ids = {}
+    for site in ("north", "east"):
+        path = tmp_path / site / "patients.csv"
+        rows = (
+            duckdb.connect()
+            .execute(f"select patient_id, site_id from read_csv('{path}', all_varchar=true)")
+            .fetchall()
+        )
+        ids[site] = {pid.strip() for pid, _ in rows if pid}
+        assert {s for _, s in rows} == {site}
+        assert all(pid.startswith(f"{site}-") for pid in ids[site])
+    assert not ids["north"] & ids["east"], "two sites never share a patient"
