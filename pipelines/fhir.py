@@ -23,6 +23,8 @@ file, and the quarantine keeps a resource's type, id and place, never its conten
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -39,6 +41,8 @@ FHIR_SQL_DIR = SQL_DIR / "inputs" / "fhir"
 SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".json")
 # Longest ndjson line read (a Bundle on one line can be long).
 MAX_LINE_BYTES = 256 * 1024 * 1024
+# Bytes of files read and loaded together (one transaction, one pass of each view).
+BATCH_BYTES = 128 * 1024 * 1024
 
 # Contract kind -> the view mapping onto it, and the resource types it reads.
 VIEWS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -81,21 +85,66 @@ def ingest_fhir_drop(
     site_extension: str | None = None,
     default_site: str | None = None,
 ) -> list[FileResult]:
-    """Load every new file of a FHIR drop, one after the other in file name order.
+    """Load every new file of a FHIR drop; files already loaded (same hash) are skipped.
 
+    Files are read and loaded in batches of about BATCH_BYTES, in file name order, each
+    batch in one transaction (a file still has its own load id, ledger row and counts).
     `site_extension`: the URL of a Patient extension holding the site; `default_site`:
     the site of a Patient with neither that extension nor a managingOrganization
     (default: the drop folder's name, a FHIR export coming from one site).
     """
     paths = ingest.discover(drop)
     _prepare(con, paths, site_extension, default_site or drop.name)
-    results = []
+    results: list[FileResult] = []
+    batch: list[tuple[Path, FileResult]] = []
+    batch_bytes = 0
+    loading: dict[str, str] = {}  # sha256 -> file name, for a file repeated in the drop
+
+    def settle() -> None:
+        nonlocal batch, batch_bytes
+        if batch:
+            _load_batch(con, batch, run_id)
+            for _, result in batch:
+                if progress:
+                    progress(ingest.describe(result))
+            batch, batch_bytes = [], 0
+
     for path in paths:
-        result = ingest_fhir_file(con, path, run_id)
+        result = _screen(con, path, run_id, loading)
         results.append(result)
-        if progress:
-            progress(ingest.describe(result))
+        if result.status != "pending":
+            settle()
+            if progress:
+                progress(ingest.describe(result))
+            continue
+        batch.append((path, result))
+        batch_bytes += path.stat().st_size
+        if batch_bytes >= BATCH_BYTES:
+            settle()
+    settle()
     return results
+
+
+def _screen(con: duckdb.DuckDBPyConnection, path: Path, run_id: str, loading: dict[str, str]) -> FileResult:
+    """A file's result: ignored, skipped (ledger row written), or `pending` (to load)."""
+    digest = ingest.sha256_of(path)
+    result = FileResult(path.name, "fhir", digest, "pending")
+    if not is_fhir_file(path):
+        result.status, result.kind = "ignored", None
+        result.message = "not a FHIR file (expected .ndjson, .ndjson.gz, .jsonl or .json)"
+    else:
+        previous = first_row(
+            con, "select file_name from load_ledger where sha256 = ? and status = 'loaded' limit 1", [digest]
+        )
+        previous_name = previous[0] if previous else loading.get(digest)
+        if previous_name:
+            result.status = "skipped"
+            result.message = f"same content as {previous_name}, already loaded"
+        else:
+            loading[digest] = path.name
+            return result
+    ingest._record_ledger(con, result, run_id, path)
+    return result
 
 
 def _prepare(con: duckdb.DuckDBPyConnection, paths: list[Path], site_extension: str | None, site: str) -> None:
@@ -113,22 +162,14 @@ def _prepare(con: duckdb.DuckDBPyConnection, paths: list[Path], site_extension: 
         "from read_csv(?, all_varchar = true)",
         [str(FHIR_SQL_DIR / "data" / "routes.csv")],
     )
-    con.execute("create or replace temp table _fhir_drop_resources (full_url varchar, resource json)")
-    for path in paths:
-        if not looks_like_fhir(path):
-            continue
-        try:
-            _read_lines(con, path)
-        except FileRefused:
-            continue  # refused again, with its reason, when its turn comes
-        if not scalar(con, "select count(*) from _fhir_lines where contains(text, '\"Medication\"')"):
-            continue
-        con.execute(f"create or replace temp table fhir_resources as {read_sql(FHIR_SQL_DIR / 'fhir_resources.sql')}")
-        con.execute(
-            "insert into _fhir_drop_resources select full_url, resource "
-            "from fhir_resources where resource_type = 'Medication'"
-        )
-        con.execute("drop table fhir_resources")
+    # Medications anywhere in the drop, for references from any file: only lines and
+    # documents that name the type are parsed.
+    _read_lines(con, [p for p in paths if is_fhir_file(p)], only_containing='"Medication"')
+    con.execute(f"create or replace temp table fhir_resources as {read_sql(FHIR_SQL_DIR / 'fhir_resources.sql')}")
+    con.execute(
+        "create or replace temp table _fhir_drop_resources as select full_url, resource "
+        "from fhir_resources where resource_type = 'Medication'"
+    )
     con.execute(
         f"create or replace temp table _fhir_medication_codes as "
         f"{read_sql(FHIR_SQL_DIR / 'fhir_medication_codes.sql')}"
@@ -136,152 +177,205 @@ def _prepare(con: duckdb.DuckDBPyConnection, paths: list[Path], site_extension: 
     _drop_temp_tables(con)
 
 
-def ingest_fhir_file(con: duckdb.DuckDBPyConnection, path: Path, run_id: str) -> FileResult:
-    """Load one FHIR file in one transaction, refuse it whole, or skip it as loaded before."""
+def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[tuple[Path, FileResult]], run_id: str) -> None:
+    """Read the batch's files, map and check them, and load them in one transaction."""
     started = time.monotonic()
-    digest = ingest.sha256_of(path)
-    result = FileResult(path.name, "fhir", digest, "refused")
-    if not is_fhir_file(path):
-        result.status = "ignored"
-        result.kind = None
-        result.message = "not a FHIR file (expected .ndjson, .ndjson.gz, .jsonl or .json)"
-        ingest._record_ledger(con, result, run_id, path)
-        return result
-    previous = first_row(
-        con, "select file_name from load_ledger where sha256 = ? and status = 'loaded' limit 1", [digest]
-    )
-    if previous:
-        result.status = "skipped"
-        result.message = f"same content as {previous[0]}, already loaded"
-        ingest._record_ledger(con, result, run_id, path)
-        return result
-    con.execute("begin transaction")
+    refused = _read_lines(con, [path for path, _ in batch])
+    for path, result in batch:
+        if path.name in refused:
+            result.status, result.message = "refused", refused[path.name]
+            ingest._record_ledger(con, result, run_id, path)
+    loaded = [(path, result) for path, result in batch if result.status == "pending"]
+    if not loaded:
+        _drop_temp_tables(con)
+        return
     try:
-        _load(con, path, result)
-        result.seconds = round(time.monotonic() - started, 3)
-        ingest._record_ledger(con, result, run_id, path)
-        con.execute("commit")
-    except FileRefused as err:
-        con.execute("rollback")
-        result.status, result.message, result.line = "refused", err.reason, err.line
-        result.rows_read = result.rows_loaded = result.rows_quarantined = 0
-        result.load_id = None
-        ingest._record_ledger(con, result, run_id, path)
-    except BaseException:
-        con.execute("rollback")
-        raise
+        con.execute(f"create temp table fhir_resources as {read_sql(FHIR_SQL_DIR / 'fhir_resources.sql')}")
+        con.execute("create temp table _fhir_files (_file varchar, load_id bigint, document boolean)")
+        for path, result in loaded:
+            result.load_id = scalar(con, "select nextval('load_id_seq')")
+            con.execute(
+                "insert into _fhir_files select ?, ?, ? in (select _file from _fhir_lines where _line is null)",
+                [path.name, result.load_id, path.name],
+            )
+        con.execute("begin transaction")
+        try:
+            counts = _map_and_insert(con)
+            for path, result in loaded:
+                read, loaded_n, message = counts.get(path.name, (0, 0, None))
+                result.rows_read, result.rows_loaded, result.message = read, loaded_n, message
+                result.rows_quarantined = scalar(
+                    con, "select count(*) from quarantine where load_id = ?", [result.load_id]
+                )
+                assert result.rows_read == result.rows_loaded + result.rows_quarantined, result
+                result.status = "loaded"
+            seconds = round((time.monotonic() - started) / len(loaded), 3)
+            for path, result in loaded:
+                result.seconds = seconds
+                ingest._record_ledger(con, result, run_id, path)
+            con.execute("commit")
+        except BaseException:
+            with contextlib.suppress(duckdb.TransactionException):
+                con.execute("rollback")
+            raise
     finally:
         _drop_temp_tables(con)
-    return result
 
 
-def _load(con: duckdb.DuckDBPyConnection, path: Path, result: FileResult) -> None:
-    document = _read_lines(con, path)
-    con.execute(f"create temp table fhir_resources as {read_sql(FHIR_SQL_DIR / 'fhir_resources.sql')}")
-    result.load_id = scalar(con, "select nextval('load_id_seq')")
-    line = "null" if document else "_line"
+def _map_and_insert(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int, str | None]]:
+    """Map every kind, insert loaded rows and quarantined resources; counts per file:
+    (resources read, resources loaded, message naming the types not read)."""
     read_types: list[str] = []
+    loaded: dict[str, int] = {}
     for kind_name, (view, types) in kinds_read().items():
         read_types += types
-        kind = contract.KINDS[kind_name]
-        columns = ", ".join(ident(c) for c in kind.columns)
+        columns = contract.KINDS[kind_name].columns
+        column_list = ", ".join(ident(c) for c in columns)
         con.execute(
             f"create temp table _mapped as select row_number() over (order by _resource) as _row, * "
             f"from ({read_sql(FHIR_SQL_DIR / f'{view}.sql')})"
         )
         con.execute(
-            f"create temp table _checked as with _incoming as (select _row as _line, {columns} from _mapped) "
+            f"create temp table _checked as with _incoming as (select _row as _line, {column_list} from _mapped) "
             f"select * from ({read_sql(ingest.CHECK_DIR / f'check_{kind_name}.sql')})"
         )
         con.execute(f"create temp table _outcome as {read_sql(FHIR_SQL_DIR / 'fhir_outcomes.sql')}")
         con.execute(
             f"""
-            insert into raw_{kind_name} ({columns}, _load_id, _line)
-            select {", ".join(f"c.{ident(c)}" for c in kind.columns)}, ?, o._line
+            insert into raw_{kind_name} ({column_list}, _load_id, _line)
+            select {", ".join(f"c.{ident(c)}" for c in columns)}, f.load_id, o._line
             from _checked as c
             inner join _mapped as m on c._line = m._row
             inner join _outcome as o on m._resource = o._resource
+            inner join _fhir_files as f on o._file = f._file
             where o.loaded
             order by m._row
-            """,
-            [result.load_id],
+            """
         )
         con.execute(
-            f"""
+            """
             insert into quarantine
-            select ?, ?, ?, {line}, column_name, reason,
-                   to_json({{'resource_type': resource_type, 'resource_id': resource_id, 'place': _place}})
-            from _outcome where not loaded order by _resource
+            select f.load_id, o._file, ?, case when not f.document then o._line end, o.column_name, o.reason,
+                   to_json({'resource_type': o.resource_type, 'resource_id': o.resource_id, 'place': o._place})
+            from _outcome as o
+            inner join _fhir_files as f on o._file = f._file
+            where not o.loaded
+            order by o._resource
             """,
-            [result.load_id, path.name, kind_name],
+            [kind_name],
         )
-        result.rows_loaded += scalar(con, "select count(*) from _outcome where loaded")
+        for file_name, n in con.execute("select _file, count(*) from _outcome where loaded group by _file").fetchall():
+            loaded[file_name] = loaded.get(file_name, 0) + n
         for table in ("_mapped", "_checked", "_outcome"):
             con.execute(f"drop table {table}")
     # Lines and entries that are not a resource at all.
     con.execute(
-        f"""
-        insert into quarantine
-        select ?, ?, 'fhir', {line}, null, _place || ': ' || problem, to_json({{'place': _place}})
-        from fhir_resources where problem is not null order by _resource
-        """,
-        [result.load_id, path.name],
-    )
-    result.rows_quarantined = scalar(con, "select count(*) from quarantine where load_id = ?", [result.load_id])
-    result.rows_read = scalar(
-        con,
-        "select count(*) from fhir_resources where problem is not null or list_contains(?, resource_type)",
-        [read_types],
-    )
-    assert result.rows_read == result.rows_loaded + result.rows_quarantined, (path.name, result)
-    others = con.execute(
         """
-        select resource_type, count(*) from fhir_resources
+        insert into quarantine
+        select f.load_id, r._file, 'fhir', case when not f.document then r._line end, null,
+               r._place || ': ' || r.problem, to_json({'place': r._place})
+        from fhir_resources as r
+        inner join _fhir_files as f on r._file = f._file
+        where r.problem is not null
+        order by r._resource
+        """
+    )
+    read = dict(
+        con.execute(
+            "select _file, count(*) from fhir_resources "
+            "where problem is not null or list_contains(?, resource_type) group by _file",
+            [read_types],
+        ).fetchall()
+    )
+    others: dict[str, list[str]] = {}
+    for file_name, type_name, n in con.execute(
+        """
+        select _file, resource_type, count(*) from fhir_resources
         where problem is null and not list_contains(?, resource_type)
-        group by resource_type order by count(*) desc, resource_type
+        group by _file, resource_type order by _file, count(*) desc, resource_type
         """,
         [read_types],
-    ).fetchall()
-    if others:
-        result.message = "resources of types not read: " + ", ".join(f"{n} {t}" for t, n in others)
-    result.status = "loaded"
+    ).fetchall():
+        note = " (read for the references of others)" if type_name in SUPPORTING_TYPES else ""
+        others.setdefault(file_name, []).append(f"{n} {type_name}{note}")
+    files = set(read) | set(others)
+    return {
+        name: (
+            read.get(name, 0),
+            loaded.get(name, 0),
+            "resources of types not read: " + ", ".join(others[name]) if name in others else None,
+        )
+        for name in files
+    }
 
 
-def _read_lines(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
-    """Fill temp table `_fhir_lines` (_line, text); True if the file is one JSON document.
+def _read_lines(
+    con: duckdb.DuckDBPyConnection, paths: list[Path], *, only_containing: str | None = None
+) -> dict[str, str]:
+    """Fill temp table `_fhir_lines` (_file, _line, text) from `paths`; return the files
+    refused, by name, with the reason.
 
-    A file whose first line is a whole JSON value is ndjson (each line numbered, blank
-    lines kept as NULL so numbers stay right); otherwise the file is one JSON document
-    (a Bundle, or a single resource), read whole.
+    A file whose first line is a whole JSON value is ndjson: each line is numbered, blank
+    lines kept as NULL so numbers stay right. Otherwise the file is one JSON document (a
+    Bundle, or a single resource), read whole, with _line NULL. `only_containing` keeps
+    only the lines (documents) holding that text.
     """
-    con.execute("drop table if exists _fhir_lines")
-    source = (
-        "read_csv(?, columns = {'text': 'VARCHAR'}, header = false, delim = '\x1f', quote = '', "
-        "escape = '', auto_detect = false, max_line_size = ?)"
-    )
-    try:
+    con.execute("create or replace temp table _fhir_lines (_file varchar, _line bigint, text varchar)")
+    keep = "" if only_containing is None else "where contains(text, ?)"
+    keep_params = [] if only_containing is None else [only_containing]
+    refused: dict[str, str] = {}
+    documents: list[Path] = []
+    for path in paths:
+        problem, is_document = _shape(path)
+        if problem:
+            refused[path.name] = problem
+        elif is_document:
+            documents.append(path)
+        else:
+            try:
+                con.execute(
+                    f"""
+                    insert into _fhir_lines
+                    select * from (
+                        select ? as _file, row_number() over () as _line, text
+                        from read_csv(?, columns = {{'text': 'VARCHAR'}}, header = false, delim = '\x1f',
+                                      quote = '', escape = '', auto_detect = false, max_line_size = ?)
+                    ) {keep}
+                    """,
+                    [path.name, str(path), MAX_LINE_BYTES, *keep_params],
+                )
+            except duckdb.Error as err:
+                refused[path.name] = f"cannot be read as lines of text ({type(err).__name__}); expected UTF-8 ndjson"
+    if documents:
         con.execute(
-            f"create temp table _fhir_lines as select row_number() over () as _line, text from {source}",
-            [str(path), MAX_LINE_BYTES],
+            f"""
+            insert into _fhir_lines
+            select * from (
+                select parse_filename(filename) as _file, cast(null as bigint) as _line, content as text
+                from read_text(?)
+            ) {keep}
+            """,
+            [[str(p) for p in documents], *keep_params],
         )
-        first = first_row(con, "select text from _fhir_lines where trim(coalesce(text, '')) != '' order by _line limit 1")
-    except duckdb.Error as err:
-        raise FileRefused(path.name, f"cannot be read as text lines ({type(err).__name__}); is it UTF-8 JSON?") from None
-    if first is None:
-        raise FileRefused(path.name, "the file is empty (expected FHIR resources as ndjson or a JSON Bundle)")
-    if scalar(con, "select json_valid(?)", [first[0]]) or path.name.lower().endswith((".ndjson", ".ndjson.gz", ".jsonl")):
-        return False
-    con.execute("drop table _fhir_lines")
+    return refused
+
+
+def _shape(path: Path) -> tuple[str | None, bool]:
+    """(why the file is refused or None, whether it is one JSON document rather than ndjson),
+    from its first line (ndjson names are always ndjson)."""
+    if path.stat().st_size == 0:
+        return "the file is empty (expected FHIR resources as ndjson or a JSON Bundle)", False
+    if path.name.lower().endswith((".ndjson", ".ndjson.gz", ".jsonl")):
+        return None, False
+    with path.open("rb") as handle:
+        first = handle.readline().strip()
     try:
-        con.execute(
-            "create temp table _fhir_lines as select cast(null as bigint) as _line, content as text from read_text(?)",
-            [str(path)],
-        )
-    except duckdb.Error as err:
-        raise FileRefused(path.name, f"cannot be read as a JSON document ({type(err).__name__})") from None
-    return True
+        json.loads(first)
+    except ValueError:
+        return None, True
+    return None, False
 
 
 def _drop_temp_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for table in ("_fhir_lines", "fhir_resources", "_mapped", "_checked", "_outcome"):
+    for table in ("_fhir_lines", "fhir_resources", "_fhir_files", "_mapped", "_checked", "_outcome"):
         con.execute(f"drop table if exists {table}")

@@ -4,18 +4,16 @@
 -- _fhir_problems), _checked (the same rows through sql/ingest/check_<kind>.sql, _line
 -- = _row), fhir_resources (for the place, type and id).
 -- A resource loads only when every row it gave passes both the FHIR rules and the
--- contract's checks; a contract problem on a column the FHIR rules already explained
--- (a partial date, a missing code) is not said twice.
+-- contract's checks. A row with a FHIR problem gives only those reasons: the contract's
+-- checks would only say again, in its columns' terms, what they explain (no known code
+-- -> code_system missing).
 with problems as (
     select
         m._resource,
-        list_concat(
-            m._fhir_problems,
-            list_filter(
-                c._problems,
-                lambda p: not list_contains(list_transform(m._fhir_problems, lambda f: f.column_name), p.column_name)
-            )
-        ) as problems
+        m._row,
+        -- the FHIR rules' reasons when there are any (they say why in FHIR's terms), else
+        -- the contract's
+        case when len(m._fhir_problems) > 0 then m._fhir_problems else c._problems end as problems
     from _mapped as m
     inner join _checked as c on m._row = c._line
 ),
@@ -23,7 +21,7 @@ with problems as (
 per_resource as (
     select
         _resource,
-        flatten(list(problems)) as problems
+        flatten(list(problems order by _row)) as problems
     from problems
     group by _resource
 ),
@@ -31,6 +29,7 @@ per_resource as (
 final as (
     select
         p._resource,
+        r._file,
         r._line,
         r._place,
         r.resource_type,

@@ -1,7 +1,7 @@
--- fhir_resources: one row per FHIR resource of one file: an ndjson line, or an entry of a
--- Bundle (the file's own document, or a Bundle on an ndjson line).
--- Reads: _fhir_lines (temp table: _line, text; one row per line of an ndjson file, or a
--- single row with _line NULL holding a whole JSON document).
+-- fhir_resources: one row per FHIR resource of the files being read: an ndjson line, or
+-- an entry of a Bundle (a file's own document, or a Bundle on an ndjson line).
+-- Reads: _fhir_lines (temp table: _file, _line, text; one row per line of an ndjson
+-- file, or a single row with _line NULL holding a whole JSON document).
 -- A Bundle of any type (transaction, collection, batch, searchset) is opened into its
 -- entries and is not itself a resource. Blank lines are nothing. A line that is not JSON,
 -- or JSON without a resourceType, is a resource of type NULL with a problem, so that it
@@ -9,9 +9,11 @@
 -- 'entry 12', 'line 3, entry 2'); `_line` is its line, or for a document file its entry
 -- number. patient_id: the id of the Patient itself, or the one its subject (or patient)
 -- points to; a 'urn:uuid:' reference is resolved through the fullUrl of a Patient entry
--- of the same file, falling back to the uuid.
+-- of the same file, falling back to the uuid. _resource numbers resources in file, line and
+-- entry order.
 with lines as (
     select
+        _file,
         _line,
         text,
         json_valid(text) as valid
@@ -21,6 +23,7 @@ with lines as (
 
 documents as (
     select
+        _file,
         _line,
         valid,
         case when valid then text::json end as doc,
@@ -31,11 +34,13 @@ documents as (
 entries as (
     -- a Bundle's entries, numbered from 1 in file order
     select
+        _file,
         _line,
         unnest(entry_list) as entry,
         generate_subscripts(entry_list, 1) as _entry
     from (
         select
+            _file,
             _line,
             coalesce(cast(json_extract(doc, '$.entry') as json[]), []) as entry_list
         from documents
@@ -45,6 +50,7 @@ entries as (
 
 resources as (
     select
+        _file,
         _line,
         cast(null as bigint) as _entry,
         doc as resource,
@@ -57,6 +63,7 @@ resources as (
     where top_type is distinct from 'Bundle'
     union all
     select
+        _file,
         _line,
         _entry,
         json_extract(entry, '$.resource') as resource,
@@ -80,16 +87,18 @@ fields as (
 patient_urls as (
     -- fullUrl -> Patient id, for references to 'urn:uuid:...' inside a Bundle
     select
+        _file,
         full_url,
         any_value(f[2]) as patient_id
     from fields
     where f[1] = 'Patient' and full_url is not null
-    group by full_url
+    group by _file, full_url
 ),
 
 final as (
     select
-        row_number() over (order by fi._line nulls first, fi._entry) as _resource,
+        row_number() over (order by fi._file, fi._line nulls first, fi._entry) as _resource,
+        fi._file,
         coalesce(fi._line, fi._entry) as _line,
         case
             when fi._line is null then 'entry ' || fi._entry
@@ -108,7 +117,7 @@ final as (
         fi.resource,
         fi.problem
     from fields as fi
-    left join patient_urls as u on coalesce(fi.f[3], fi.f[4]) = u.full_url
+    left join patient_urls as u on fi._file = u._file and coalesce(fi.f[3], fi.f[4]) = u.full_url
 )
 
 select
