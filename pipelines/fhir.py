@@ -42,7 +42,7 @@ SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".json")
 # Longest ndjson line read (a Bundle on one line can be long).
 MAX_LINE_BYTES = 256 * 1024 * 1024
 # Bytes of files read and loaded together (one transaction, one pass of each view).
-BATCH_BYTES = 128 * 1024 * 1024
+BATCH_BYTES = 32 * 1024 * 1024
 
 # Contract kind -> the view mapping onto it, and the resource types it reads.
 VIEWS: dict[str, tuple[str, tuple[str, ...]]] = {
