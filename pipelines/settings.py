@@ -40,6 +40,17 @@ class Settings(BaseSettings):
         default=False,
         description="Declare the drop a full refresh: facts absent from it are retired.",
     )
+    fhir_site_extension: str | None = Field(
+        default=None,
+        description="FHIR drops: the URL of the Patient extension that holds the patient's site "
+        "(its valueString, valueCode, valueIdentifier.value or valueReference id); None: "
+        "managingOrganization's id is the site.",
+    )
+    fhir_default_site: str | None = Field(
+        default=None,
+        description="FHIR drops: the site of a Patient with neither the site extension nor a "
+        "managingOrganization; None: the drop folder's name.",
+    )
     min_cell_count: int = Field(
         default=11,
         ge=1,

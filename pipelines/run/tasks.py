@@ -18,7 +18,7 @@ from prefect.cache_policies import NONE as NO_CACHE
 from pipelines.criteria import evaluate
 from pipelines.criteria.trials import Trial
 from pipelines.exports import write as exports
-from pipelines.ingest import load as ingest
+from pipelines.ingest import forms
 from pipelines.run import reuse
 from pipelines.run.results import Checked, TrialEvaluation
 from pipelines.settings import Settings
@@ -39,7 +39,7 @@ def say(message: str, **fields: Any) -> None:
 def ingest_files(extracts: Path, warehouse: Path, run_id: str) -> list[dict[str, Any]]:
     """Load every new file of the drop (I/O: retried)."""
     with open_warehouse(warehouse) as con:
-        results = ingest.ingest_drop(con, extracts, run_id, progress=say)
+        results = forms.read_drop(con, extracts, run_id, progress=say)
     return [r.as_dict() for r in results]
 
 

@@ -28,17 +28,17 @@ dated as (
     select
         *,
         case
-            when c.onsetDateTime is not null then 'onsetDateTime'
-            when c.onsetPeriod.start is not null then 'onsetPeriod.start'
-            when c.recordedDate is not null then 'recordedDate'
+            when c.onsetdatetime is not null then 'onsetDateTime'
+            when c.onsetperiod.start is not null then 'onsetPeriod.start'
+            when c.recordeddate is not null then 'recordedDate'
         end as date_element,
-        coalesce(c.onsetDateTime, c.onsetPeriod.start, c.recordedDate) as diagnosis_date,
+        coalesce(c.onsetdatetime, c.onsetperiod.start, c.recordeddate) as diagnosis_date,
         case c.category[1].coding[1].code
             when 'encounter-diagnosis' then 'encounter'
             when 'problem-list-item' then 'problem_list'
             else c.category[1].coding[1].code
         end as source,
-        c.verificationStatus.coding[1].code as verification
+        c.verificationstatus.coding[1].code as verification
     from conditions
 ),
 
@@ -47,8 +47,11 @@ known_codings as (
     select distinct
         k._resource,
         s.code_system,
-        k.coding.code as code
-    from (select _resource, unnest(c.code.coding) as coding from dated) as k
+        k.coding.code
+    from (select
+        _resource,
+        unnest(c.code.coding) as coding
+    from dated) as k
     inner join _fhir_code_systems as s
         on k.coding.system = s.system_uri and list_contains(s.kinds, 'diagnoses')
     where nullif(trim(k.coding.code), '') is not null
@@ -64,11 +67,43 @@ final as (
         d.source,
         list_filter(
             [
-                case when d.subject_problem is not null then { 'column_name': 'patient_id', 'reason': d.subject_problem } end,
-                case when k.code is null then { 'column_name': 'code', 'reason': fhir_no_known_coding('code', d.c.code.coding, 'ICD-10-CM, ICD-9-CM or SNOMED CT') } end,
-                case when d.diagnosis_date is null then { 'column_name': 'diagnosis_date', 'reason': 'no date (expected onsetDateTime, onsetPeriod.start or recordedDate)' } end,
+                case
+                    when
+                        d.subject_problem is not null
+                        then { 'column_name': 'patient_id', 'reason': d.subject_problem }
+                end,
+                case
+                    when
+                        k.code is null
+                        then
+                            {
+                                'column_name': 'code',
+                                'reason': fhir_no_known_coding(
+                                    'code', d.c.code.coding, 'ICD-10-CM, ICD-9-CM or SNOMED CT'
+                                )
+                            }
+                end,
+                case
+                    when
+                        d.diagnosis_date is null
+                        then
+                            {
+                                'column_name': 'diagnosis_date',
+                                'reason': 'no date (expected onsetDateTime, onsetPeriod.start or recordedDate)'
+                            }
+                end,
                 fhir_date_problem('diagnosis_date', d.date_element, d.diagnosis_date),
-                case when d.verification in ('refuted', 'entered-in-error') then { 'column_name': 'code', 'reason': 'verificationStatus is ' || d.verification || ' (not a diagnosis of the patient)' } end
+                case
+                    when
+                        d.verification in ('refuted', 'entered-in-error')
+                        then
+                            {
+                                'column_name': 'code',
+                                'reason': 'verificationStatus is '
+                                || d.verification
+                                || ' (not a diagnosis of the patient)'
+                            }
+                end
             ],
             lambda x: x is not null
         ) as _fhir_problems

@@ -27,7 +27,9 @@ create or replace macro fhir_date_problem(column_name, element, v) as (
 -- count 1 and no frequency -> ONCE; frequency per period (d, h, wk) -> QD, BID, TID, QID,
 -- QOD, Q4H, Q6H, Q8H, Q12H, Q24H, QW, Q2W, Q4W; otherwise Timing.code (a code such as
 -- BID of v3-GTSAbbreviation, or its text) as written; NULL when none of these applies.
-create or replace macro fhir_frequency(as_needed, repeat_frequency, repeat_period, period_unit, repeat_count, timing_code) as (
+create or replace macro fhir_frequency(
+    as_needed, repeat_frequency, repeat_period, period_unit, repeat_count, timing_code
+) as (
     case
         when lower(as_needed) = 'true' then 'PRN'
         when
@@ -41,7 +43,10 @@ create or replace macro fhir_frequency(as_needed, repeat_frequency, repeat_perio
             then case coalesce(try_cast(repeat_frequency as double), 1)
                 when 1 then 'QD' when 2 then 'BID' when 3 then 'TID' when 4 then 'QID'
             end
-        when period_unit = 'd' and coalesce(try_cast(repeat_frequency as double), 1) = 1 and try_cast(repeat_period as double) = 2
+        when
+            period_unit = 'd'
+            and coalesce(try_cast(repeat_frequency as double), 1) = 1
+            and try_cast(repeat_period as double) = 2
             then 'QOD'
         when period_unit = 'wk' and coalesce(try_cast(repeat_frequency as double), 1) = 1
             then case try_cast(repeat_period as double)

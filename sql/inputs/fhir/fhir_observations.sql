@@ -43,8 +43,12 @@ results as (
         _resource,
         unnest(
             case when len(value_keys) > 0 then [{
-                'code': o.code, 'valueQuantity': o.valueQuantity, 'valueCodeableConcept': o.valueCodeableConcept,
-                'valueString': o.valueString, 'valueInteger': o.valueInteger, 'referenceRange': o.referenceRange
+                'code': o.code,
+                'valueQuantity': o.valuequantity,
+                'valueCodeableConcept': o.valuecodeableconcept,
+                'valueString': o.valuestring,
+                'valueInteger': o.valueinteger,
+                'referenceRange': o.referencerange
             }] else [] end
             || coalesce(o.component, [])
         ) as r
@@ -55,10 +59,10 @@ valued as (
     select
         _resource,
         r,
-        r.valueQuantity.value is not null
-        or r.valueCodeableConcept is not null
-        or r.valueString is not null
-        or r.valueInteger is not null as has_value
+        r.valuequantity.value is not null
+        or r.valuecodeableconcept is not null
+        or r.valuestring is not null
+        or r.valueinteger is not null as has_value
     from results
 ),
 
@@ -68,8 +72,12 @@ known_codings as (
         v._resource,
         v.r,
         s.code_system,
-        v.coding.code as code
-    from (select *, unnest(r.code.coding) as coding from valued where has_value) as v
+        v.coding.code
+    from (select
+        *,
+        unnest(r.code.coding) as coding
+    from valued
+    where has_value) as v
     inner join _fhir_code_systems as s
         on v.coding.system = s.system_uri and list_contains(s.kinds, 'labs')
     where nullif(trim(v.coding.code), '') is not null
@@ -81,40 +89,91 @@ final as (
         o.patient_id,
         k.code_system,
         k.code,
-        coalesce(o.o.effectiveDateTime, o.o.effectivePeriod.start, o.o.effectiveInstant, o.o.issued) as result_date,
-        case when k.r.valueQuantity.comparator is null then coalesce(k.r.valueQuantity.value, k.r.valueInteger) end as value_num,
+        coalesce(o.o.effectivedatetime, o.o.effectiveperiod.start, o.o.effectiveinstant, o.o.issued)
+            as result_date,
+        case
+            when k.r.valuequantity.comparator is null then coalesce(k.r.valuequantity.value, k.r.valueinteger)
+        end as value_num,
         coalesce(
-            k.r.valueQuantity.comparator || k.r.valueQuantity.value,
-            k.r.valueCodeableConcept.text,
-            k.r.valueCodeableConcept.coding[1].display,
-            k.r.valueCodeableConcept.coding[1].code,
-            k.r.valueString
+            k.r.valuequantity.comparator || k.r.valuequantity.value,
+            k.r.valuecodeableconcept.text,
+            k.r.valuecodeableconcept.coding[1].display,
+            k.r.valuecodeableconcept.coding[1].code,
+            k.r.valuestring
         ) as value_text,
         case
-            when k.r.valueQuantity.system = 'http://unitsofmeasure.org' and k.r.valueQuantity.code is not null
-                then k.r.valueQuantity.code
-            else coalesce(k.r.valueQuantity.unit, k.r.valueQuantity.code)
+            when k.r.valuequantity.system = 'http://unitsofmeasure.org' and k.r.valuequantity.code is not null
+                then k.r.valuequantity.code
+            else coalesce(k.r.valuequantity.unit, k.r.valuequantity.code)
         end as unit,
-        k.r.referenceRange[1].low.value as ref_low,
-        k.r.referenceRange[1].high.value as ref_high,
+        k.r.referencerange[1].low.value as ref_low,
+        k.r.referencerange[1].high.value as ref_high,
         list_filter(
             [
-                case when o.subject_problem is not null then { 'column_name': 'patient_id', 'reason': o.subject_problem } end,
                 case
-                    when not list_bool_or(list_transform(
-                        [o.o.valueQuantity.value, o.o.valueCodeableConcept::varchar, o.o.valueString, o.o.valueInteger]
-                        || list_transform(coalesce(o.o.component, []), lambda c: coalesce(c.valueQuantity.value, c.valueCodeableConcept::varchar, c.valueString, c.valueInteger)),
-                        lambda x: x is not null
-                    ))
-                        then { 'column_name': 'value_num', 'reason': 'no value read (value[x]: '
-                            || coalesce(nullif(array_to_string(o.value_keys, ', '), ''), 'none')
-                            || '; read: valueQuantity, valueCodeableConcept, valueString, valueInteger, here or in a component)' }
-                    when k.code is null
-                        then { 'column_name': 'code', 'reason': fhir_no_known_coding('code', o.o.code.coding, 'LOINC') }
+                    when
+                        o.subject_problem is not null
+                        then { 'column_name': 'patient_id', 'reason': o.subject_problem }
                 end,
-                case when coalesce(o.o.effectiveDateTime, o.o.effectivePeriod.start, o.o.effectiveInstant, o.o.issued) is null then { 'column_name': 'result_date', 'reason': 'no date (expected effectiveDateTime, effectivePeriod.start, effectiveInstant or issued)' } end,
-                fhir_date_problem('result_date', 'effective[x]', coalesce(o.o.effectiveDateTime, o.o.effectivePeriod.start, o.o.effectiveInstant, o.o.issued)),
-                case when o.o.status in ('cancelled', 'entered-in-error') then { 'column_name': 'value_num', 'reason': 'status is ' || o.o.status || ' (no result)' } end
+                case
+                    when
+                        not list_bool_or(list_transform(
+                            [
+                                o.o.valuequantity.value,
+                                o.o.valuecodeableconcept::varchar,
+                                o.o.valuestring,
+                                o.o.valueinteger
+                            ]
+                            || list_transform(
+                                coalesce(o.o.component, []),
+                                lambda c: coalesce(
+                                    c.valuequantity.value,
+                                    c.valuecodeableconcept::varchar,
+                                    c.valuestring,
+                                    c.valueinteger
+                                )
+                            ),
+                            lambda x: x is not null
+                        ))
+                        then {
+                            'column_name': 'value_num', 'reason': 'no value read (value[x]: '
+                            || coalesce(nullif(array_to_string(o.value_keys, ', '), ''), 'none')
+                            || '; read: valueQuantity, valueCodeableConcept, valueString, valueInteger, here or in a component)'
+                        }
+                    when k.code is null
+                        then
+                            {
+                                'column_name': 'code',
+                                'reason': fhir_no_known_coding('code', o.o.code.coding, 'LOINC')
+                            }
+                end,
+                case
+                    when
+                        coalesce(
+                            o.o.effectivedatetime, o.o.effectiveperiod.start, o.o.effectiveinstant, o.o.issued
+                        ) is null
+                        then
+                            {
+                                'column_name': 'result_date',
+                                'reason': 'no date (expected effectiveDateTime, effectivePeriod.start, effectiveInstant or issued)'
+                            }
+                end,
+                fhir_date_problem(
+                    'result_date',
+                    'effective[x]',
+                    coalesce(
+                        o.o.effectivedatetime, o.o.effectiveperiod.start, o.o.effectiveinstant, o.o.issued
+                    )
+                ),
+                case
+                    when
+                        o.o.status in ('cancelled', 'entered-in-error')
+                        then
+                            {
+                                'column_name': 'value_num',
+                                'reason': 'status is ' || o.o.status || ' (no result)'
+                            }
+                end
             ],
             lambda x: x is not null
         ) as _fhir_problems

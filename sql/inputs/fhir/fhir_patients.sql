@@ -30,11 +30,14 @@ site_extension as (
         _resource,
         any_value(
             coalesce(
-                e.valueString, e.valueCode, e.valueIdentifier.value,
-                fhir_ref_id(e.valueReference.reference, 'Organization')
+                e.valuestring, e.valuecode, e.valueidentifier.value,
+                fhir_ref_id(e.valuereference.reference, 'Organization')
             )
         ) as site
-    from (select _resource, unnest(p.extension) as e from patients)
+    from (select
+        _resource,
+        unnest(p.extension) as e
+    from patients)
     where e.url = getvariable('fhir_site_extension')
     group by _resource
 ),
@@ -47,18 +50,21 @@ mapped as (
             when 'female' then 'F' when 'male' then 'M' when 'other' then 'U' when 'unknown' then 'U'
             else pa.p.gender
         end as sex,
-        case when not regexp_full_match(trim(pa.p.birthDate), '\d{4}(-\d{2})?') then pa.p.birthDate end as birth_date,
-        case when regexp_full_match(trim(pa.p.birthDate), '\d{4}(-\d{2})?') then left(trim(pa.p.birthDate), 4) end as birth_year,
+        case when not regexp_full_match(trim(pa.p.birthdate), '\d{4}(-\d{2})?') then pa.p.birthdate end
+            as birth_date,
+        case
+            when regexp_full_match(trim(pa.p.birthdate), '\d{4}(-\d{2})?') then left(trim(pa.p.birthdate), 4)
+        end as birth_year,
         coalesce(
             se.site,
-            fhir_ref_id(pa.p.managingOrganization.reference, 'Organization'),
-            regexp_replace(pa.p.managingOrganization.reference, '^urn:uuid:', ''),
+            fhir_ref_id(pa.p.managingorganization.reference, 'Organization'),
+            regexp_replace(pa.p.managingorganization.reference, '^urn:uuid:', ''),
             getvariable('fhir_default_site')
         ) as site_id,
-        pa.p.deceasedDateTime as death_date,
+        pa.p.deceaseddatetime as death_date,
         pa.p.gender,
-        pa.p.birthDate,
-        pa.p.deceasedBoolean
+        pa.p.birthdate,
+        pa.p.deceasedboolean
     from patients as pa
     left join site_extension as se on pa._resource = se._resource
 ),
@@ -74,13 +80,45 @@ final as (
         death_date,
         list_filter(
             [
-                case when patient_id is null then { 'column_name': 'patient_id', 'reason': 'the Patient has no id' } end,
-                case when gender is null then { 'column_name': 'sex', 'reason': 'gender is missing (required: female, male, other or unknown)' } end,
-                case when birthDate is null then { 'column_name': 'birth_date', 'reason': 'birthDate is missing (required)' } end,
+                case
+                    when
+                        patient_id is null
+                        then { 'column_name': 'patient_id', 'reason': 'the Patient has no id' }
+                end,
+                case
+                    when
+                        gender is null
+                        then
+                            {
+                                'column_name': 'sex',
+                                'reason': 'gender is missing (required: female, male, other or unknown)'
+                            }
+                end,
+                case
+                    when
+                        birthdate is null
+                        then { 'column_name': 'birth_date', 'reason': 'birthDate is missing (required)' }
+                end,
                 fhir_date_problem('birth_date', 'birthDate', birth_date),
                 fhir_date_problem('death_date', 'deceasedDateTime', death_date),
-                case when lower(deceasedBoolean) = 'true' then { 'column_name': 'death_date', 'reason': 'deceasedBoolean is true without a date (expected deceasedDateTime; a dead patient is not screened as alive)' } end,
-                case when site_id is null then { 'column_name': 'site_id', 'reason': 'no site: no managingOrganization, no site extension and no default site (set fhir_default_site or fhir_site_extension)' } end
+                case
+                    when
+                        lower(deceasedboolean) = 'true'
+                        then
+                            {
+                                'column_name': 'death_date',
+                                'reason': 'deceasedBoolean is true without a date (expected deceasedDateTime; a dead patient is not screened as alive)'
+                            }
+                end,
+                case
+                    when
+                        site_id is null
+                        then
+                            {
+                                'column_name': 'site_id',
+                                'reason': 'no site: no managingOrganization, no site extension and no default site (set fhir_default_site or fhir_site_extension)'
+                            }
+                end
             ],
             lambda x: x is not null
         ) as _fhir_problems

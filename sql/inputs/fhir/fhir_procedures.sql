@@ -23,8 +23,11 @@ known_codings as (
     select distinct
         k._resource,
         s.code_system,
-        k.coding.code as code
-    from (select _resource, unnest(p.code.coding) as coding from procedures) as k
+        k.coding.code
+    from (select
+        _resource,
+        unnest(p.code.coding) as coding
+    from procedures) as k
     inner join _fhir_code_systems as s
         on k.coding.system = s.system_uri and list_contains(s.kinds, 'procedures')
     where nullif(trim(k.coding.code), '') is not null
@@ -36,14 +39,44 @@ final as (
         p.patient_id,
         k.code_system,
         k.code,
-        coalesce(p.p.performedDateTime, p.p.performedPeriod.start) as procedure_date,
+        coalesce(p.p.performeddatetime, p.p.performedperiod.start) as procedure_date,
         list_filter(
             [
-                case when p.subject_problem is not null then { 'column_name': 'patient_id', 'reason': p.subject_problem } end,
-                case when k.code is null then { 'column_name': 'code', 'reason': fhir_no_known_coding('code', p.p.code.coding, 'SNOMED CT, ICD-10-PCS, CPT or HCPCS') } end,
-                case when coalesce(p.p.performedDateTime, p.p.performedPeriod.start) is null then { 'column_name': 'procedure_date', 'reason': 'no date (expected performedDateTime or performedPeriod.start)' } end,
-                fhir_date_problem('procedure_date', 'performed[x]', coalesce(p.p.performedDateTime, p.p.performedPeriod.start)),
-                case when p.p.status in ('not-done', 'entered-in-error') then { 'column_name': 'code', 'reason': 'status is ' || p.p.status || ' (not done)' } end
+                case
+                    when
+                        p.subject_problem is not null
+                        then { 'column_name': 'patient_id', 'reason': p.subject_problem }
+                end,
+                case
+                    when
+                        k.code is null
+                        then
+                            {
+                                'column_name': 'code',
+                                'reason': fhir_no_known_coding(
+                                    'code', p.p.code.coding, 'SNOMED CT, ICD-10-PCS, CPT or HCPCS'
+                                )
+                            }
+                end,
+                case
+                    when
+                        coalesce(p.p.performeddatetime, p.p.performedperiod.start) is null
+                        then
+                            {
+                                'column_name': 'procedure_date',
+                                'reason': 'no date (expected performedDateTime or performedPeriod.start)'
+                            }
+                end,
+                fhir_date_problem(
+                    'procedure_date',
+                    'performed[x]',
+                    coalesce(p.p.performeddatetime, p.p.performedperiod.start)
+                ),
+                case
+                    when
+                        p.p.status in ('not-done', 'entered-in-error')
+                        then { 'column_name': 'code', 'reason': 'status is ' || p.p.status || ' (not done)' }
+                end
             ],
             lambda x: x is not null
         ) as _fhir_problems

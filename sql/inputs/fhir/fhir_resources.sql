@@ -42,7 +42,7 @@ entries as (
         select
             _file,
             _line,
-            coalesce(cast(json_extract(doc, '$.entry') as json[]), []) as entry_list
+            coalesce((json_extract(doc, '$.entry'))::json[], []) as entry_list
         from documents
         where top_type = 'Bundle'
     )
@@ -52,9 +52,9 @@ resources as (
     select
         _file,
         _line,
-        cast(null as bigint) as _entry,
+        null::bigint as _entry,
         doc as resource,
-        cast(null as varchar) as full_url,
+        null::varchar as full_url,
         case
             when not valid then 'the line is not valid JSON (expected one FHIR resource per line)'
             when top_type is null then 'the JSON has no resourceType (expected a FHIR resource)'
@@ -110,7 +110,9 @@ final as (
         coalesce(fi.f[3], fi.f[4]) as subject_reference,
         case
             when fi.f[1] = 'Patient' then fi.f[2]
-            when starts_with(coalesce(fi.f[3], fi.f[4]), 'urn:') then coalesce(u.patient_id, regexp_replace(coalesce(fi.f[3], fi.f[4]), '^urn:uuid:', ''))
+            when
+                starts_with(coalesce(fi.f[3], fi.f[4]), 'urn:')
+                then coalesce(u.patient_id, regexp_replace(coalesce(fi.f[3], fi.f[4]), '^urn:uuid:', ''))
             else fhir_ref_id(coalesce(fi.f[3], fi.f[4]), 'Patient')
         end as patient_id,
         fi.full_url,
@@ -126,6 +128,9 @@ select
     case
         when resource_type = 'Patient' then null
         when subject_reference is null then 'it has no subject (a reference to its Patient is required)'
-        when patient_id is null then 'its subject is not a reference to a Patient by id (expected Patient/<id> or the fullUrl of a Patient entry)'
+        when
+            patient_id is null
+            then
+                'its subject is not a reference to a Patient by id (expected Patient/<id> or the fullUrl of a Patient entry)'
     end as subject_problem
 from final

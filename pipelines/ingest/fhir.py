@@ -31,11 +31,11 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import contract, ingest
-from pipelines.errors import FileRefused
-from pipelines.ingest import FileResult
-from pipelines.settings import SQL_DIR
-from pipelines.warehouse import first_row, ident, read_sql, run_sql_file, scalar
+from pipelines.ingest import contract
+from pipelines.ingest import load as ingest
+from pipelines.ingest.load import FileResult
+from pipelines.settings import SQL_DIR, Settings
+from pipelines.warehouse.connect import first_row, ident, read_sql, run_sql_file, scalar
 
 FHIR_SQL_DIR = SQL_DIR / "inputs" / "fhir"
 SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".json")
@@ -90,11 +90,18 @@ def ingest_fhir_drop(
     Files are read and loaded in batches of about BATCH_BYTES, in file name order, each
     batch in one transaction (a file still has its own load id, ledger row and counts).
     `site_extension`: the URL of a Patient extension holding the site; `default_site`:
-    the site of a Patient with neither that extension nor a managingOrganization
-    (default: the drop folder's name, a FHIR export coming from one site).
+    the site of a Patient with neither that extension nor a managingOrganization. Both
+    default to the settings `fhir_site_extension` and `fhir_default_site`, and the
+    latter to the drop folder's name (a FHIR export comes from one site).
     """
+    settings = Settings()
     paths = ingest.discover(drop)
-    _prepare(con, paths, site_extension, default_site or drop.name)
+    _prepare(
+        con,
+        paths,
+        site_extension or settings.fhir_site_extension,
+        default_site or settings.fhir_default_site or drop.name,
+    )
     results: list[FileResult] = []
     batch: list[tuple[Path, FileResult]] = []
     batch_bytes = 0
@@ -147,7 +154,9 @@ def _screen(con: duckdb.DuckDBPyConnection, path: Path, run_id: str, loading: di
     return result
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, paths: list[Path], site_extension: str | None, site: str) -> None:
+def _prepare(
+    con: duckdb.DuckDBPyConnection, paths: list[Path], site_extension: str | None, site: str
+) -> None:
     """Macros, code-system and route tables, settings, and the drop's Medications."""
     run_sql_file(con, FHIR_SQL_DIR / "fhir_macros.sql")
     con.execute("set variable fhir_site_extension = ?", [site_extension])
@@ -165,7 +174,9 @@ def _prepare(con: duckdb.DuckDBPyConnection, paths: list[Path], site_extension: 
     # Medications anywhere in the drop, for references from any file: only lines and
     # documents that name the type are parsed.
     _read_lines(con, [p for p in paths if is_fhir_file(p)], only_containing='"Medication"')
-    con.execute(f"create or replace temp table fhir_resources as {read_sql(FHIR_SQL_DIR / 'fhir_resources.sql')}")
+    con.execute(
+        f"create or replace temp table fhir_resources as {read_sql(FHIR_SQL_DIR / 'fhir_resources.sql')}"
+    )
     con.execute(
         "create or replace temp table _fhir_drop_resources as select full_url, resource "
         "from fhir_resources where resource_type = 'Medication'"
@@ -264,7 +275,9 @@ def _map_and_insert(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int,
             """,
             [kind_name],
         )
-        for file_name, n in con.execute("select _file, count(*) from _outcome where loaded group by _file").fetchall():
+        for file_name, n in con.execute(
+            "select _file, count(*) from _outcome where loaded group by _file"
+        ).fetchall():
             loaded[file_name] = loaded.get(file_name, 0) + n
         for table in ("_mapped", "_checked", "_outcome"):
             con.execute(f"drop table {table}")
@@ -345,7 +358,9 @@ def _read_lines(
                     [path.name, str(path), MAX_LINE_BYTES, *keep_params],
                 )
             except duckdb.Error as err:
-                refused[path.name] = f"cannot be read as lines of text ({type(err).__name__}); expected UTF-8 ndjson"
+                refused[path.name] = (
+                    f"cannot be read as lines of text ({type(err).__name__}); expected UTF-8 ndjson"
+                )
     if documents:
         con.execute(
             f"""

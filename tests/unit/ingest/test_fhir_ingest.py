@@ -15,9 +15,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import contract, fhir
+from pipelines.ingest import contract, fhir
 
-DROP = Path(__file__).resolve().parent.parent / "fixtures" / "fhir" / "drop"
+DROP = Path(__file__).resolve().parents[2] / "fixtures" / "fhir" / "drop"
 BUNDLE_PATIENT = "0b9c1d7e-0000-4000-8000-000000000001"
 
 
@@ -37,7 +37,13 @@ def test_every_resource_read_is_loaded_or_quarantined_per_file(loaded: duckdb.Du
         ("Observation.ndjson", "loaded", 9, 4, 5),
         ("Patient.ndjson", "loaded", 2, 1, 1),
         ("README.txt", "ignored", 0, 0, 0),
-        ("bundle-p1.json", "loaded", 7 + ("procedures" in contract.KINDS), 4 + ("procedures" in contract.KINDS), 3),
+        (
+            "bundle-p1.json",
+            "loaded",
+            7 + ("procedures" in contract.KINDS),
+            4 + ("procedures" in contract.KINDS),
+            3,
+        ),
     ]
     per_file = loaded.execute(
         "select l.file_name, l.rows_quarantined, count(q.load_id) from load_ledger as l "
@@ -49,7 +55,13 @@ def test_every_resource_read_is_loaded_or_quarantined_per_file(loaded: duckdb.Du
 @pytest.mark.parametrize(
     ("file_name", "line", "kind", "reason"),
     [
-        pytest.param("bundle-p1.json", None, "diagnoses", "entry 3, Condition/cond-no-subject: it has no subject", id="no-subject"),
+        pytest.param(
+            "bundle-p1.json",
+            None,
+            "diagnoses",
+            "entry 3, Condition/cond-no-subject: it has no subject",
+            id="no-subject",
+        ),
         pytest.param(
             "bundle-p1.json",
             None,
@@ -59,14 +71,50 @@ def test_every_resource_read_is_loaded_or_quarantined_per_file(loaded: duckdb.Du
             id="unknown-system-not-matched-by-code-alone",
         ),
         pytest.param(
-            "bundle-p1.json", None, "labs", "entry 5, Observation/obs-crp-bad-date: effective[x] '2024-02-30' is not a full date", id="impossible-date"
+            "bundle-p1.json",
+            None,
+            "labs",
+            "entry 5, Observation/obs-crp-bad-date: effective[x] '2024-02-30' is not a full date",
+            id="impossible-date",
         ),
-        pytest.param("Observation.ndjson", 7, "labs", "line 7, Observation/obs-partial: effective[x] '2026-09' is not a full date", id="partial-date"),
-        pytest.param("Observation.ndjson", 8, "labs", "line 8, Observation/obs-group: its subject is not a reference to a Patient", id="group-subject"),
-        pytest.param("Observation.ndjson", 9, "labs", "line 9, Observation/obs-ratio: no value read (value[x]: valueRatio", id="ratio-value"),
-        pytest.param("Observation.ndjson", 10, "fhir", "line 10: the line is not valid JSON", id="cut-off-line"),
-        pytest.param("MedicationStatement.ndjson", 2, "medications", "line 2, MedicationStatement/ms-not-taken: status is not-taken", id="not-taken"),
-        pytest.param("Patient.ndjson", 2, "patients", "line 2, Patient/p3: deceasedBoolean is true without a date", id="dead-without-date"),
+        pytest.param(
+            "Observation.ndjson",
+            7,
+            "labs",
+            "line 7, Observation/obs-partial: effective[x] '2026-09' is not a full date",
+            id="partial-date",
+        ),
+        pytest.param(
+            "Observation.ndjson",
+            8,
+            "labs",
+            "line 8, Observation/obs-group: its subject is not a reference to a Patient",
+            id="group-subject",
+        ),
+        pytest.param(
+            "Observation.ndjson",
+            9,
+            "labs",
+            "line 9, Observation/obs-ratio: no value read (value[x]: valueRatio",
+            id="ratio-value",
+        ),
+        pytest.param(
+            "Observation.ndjson", 10, "fhir", "line 10: the line is not valid JSON", id="cut-off-line"
+        ),
+        pytest.param(
+            "MedicationStatement.ndjson",
+            2,
+            "medications",
+            "line 2, MedicationStatement/ms-not-taken: status is not-taken",
+            id="not-taken",
+        ),
+        pytest.param(
+            "Patient.ndjson",
+            2,
+            "patients",
+            "line 2, Patient/p3: deceasedBoolean is true without a date",
+            id="dead-without-date",
+        ),
     ],
 )
 def test_bad_resource_is_quarantined_with_its_place_and_reason(
@@ -79,31 +127,57 @@ def test_bad_resource_is_quarantined_with_its_place_and_reason(
     assert [r[0] for r in rows] == [kind]
 
 
-def test_identifiers_and_other_extensions_never_reach_the_warehouse(loaded: duckdb.DuckDBPyConnection) -> None:
-    tables = [r[0] for r in loaded.execute("select table_name from duckdb_tables() where not temporary").fetchall()]
+def test_identifiers_and_other_extensions_never_reach_the_warehouse(
+    loaded: duckdb.DuckDBPyConnection,
+) -> None:
+    tables = [
+        r[0] for r in loaded.execute("select table_name from duckdb_tables() where not temporary").fetchall()
+    ]
     text = " ".join(str(loaded.execute(f'select * from "{t}"').fetchall()) for t in tables)
-    for value in ("Zabriskie", "Quentina", "MRN-775511", "555-0199", "Larkspur", "Oberholtzer", "Vandersloot", "999-12-3456"):
+    for value in (
+        "Zabriskie",
+        "Quentina",
+        "MRN-775511",
+        "555-0199",
+        "Larkspur",
+        "Oberholtzer",
+        "Vandersloot",
+        "999-12-3456",
+    ):
         assert value not in text
 
 
 @pytest.mark.parametrize(
     ("table", "where", "expected"),
     [
-        pytest.param("raw_patients", "patient_id = 'p2'", [("M", None, 1971, "SITE_B")], id="year-only-birth-date"),
-        pytest.param("raw_patients", f"patient_id = '{BUNDLE_PATIENT}'", [("F", "1980-04-02", None, "SITE_A")], id="site-from-managing-organization"),
+        pytest.param(
+            "raw_patients", "patient_id = 'p2'", [("M", None, 1971, "SITE_B")], id="year-only-birth-date"
+        ),
+        pytest.param(
+            "raw_patients",
+            f"patient_id = '{BUNDLE_PATIENT}'",
+            [("F", "1980-04-02", None, "SITE_A")],
+            id="site-from-managing-organization",
+        ),
     ],
 )
 def test_patient_columns(loaded: duckdb.DuckDBPyConnection, table: str, where: str, expected: list) -> None:
-    rows = loaded.execute(f"select sex, cast(birth_date as varchar), birth_year, site_id from {table} where {where}").fetchall()
+    rows = loaded.execute(
+        f"select sex, cast(birth_date as varchar), birth_year, site_id from {table} where {where}"
+    ).fetchall()
     assert rows == expected
 
 
 def test_site_extension_wins_over_managing_organization(wh: duckdb.DuckDBPyConnection) -> None:
     fhir.ingest_fhir_drop(wh, DROP, "run-1", site_extension="http://example.org/fhir/site")
-    assert wh.execute("select site_id from raw_patients where patient_id = ?", [BUNDLE_PATIENT]).fetchall() == [("SITE_X",)]
+    assert wh.execute(
+        "select site_id from raw_patients where patient_id = ?", [BUNDLE_PATIENT]
+    ).fetchall() == [("SITE_X",)]
 
 
-def test_condition_gives_one_row_per_known_coding_resolving_urn_uuid_subject(loaded: duckdb.DuckDBPyConnection) -> None:
+def test_condition_gives_one_row_per_known_coding_resolving_urn_uuid_subject(
+    loaded: duckdb.DuckDBPyConnection,
+) -> None:
     rows = loaded.execute(
         "select patient_id, code_system, code, cast(diagnosis_date as varchar), source from raw_diagnoses order by code_system"
     ).fetchall()
@@ -140,7 +214,15 @@ def test_observation_values(loaded: duckdb.DuckDBPyConnection, code: str, expect
         ),
         pytest.param(
             "68149",
-            ("mycophenolate mofetil 500 MG Oral Tablet", "2026-01-30", "2026-07-30", 1.0, "g", "Q12H", "oral"),
+            (
+                "mycophenolate mofetil 500 MG Oral Tablet",
+                "2026-01-30",
+                "2026-07-30",
+                1.0,
+                "g",
+                "Q12H",
+                "oral",
+            ),
             id="statement-medication-in-another-file",
         ),
         pytest.param("03", ("MMR", "2026-09-27", None, 0.5, "mL", "ONCE", "sc"), id="immunization-as-cvx"),
