@@ -206,7 +206,8 @@ def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[tuple[Path, FileResu
         for path, result in loaded:
             result.load_id = scalar(con, "select nextval('load_id_seq')")
             con.execute(
-                "insert into _fhir_files select ?, ?, ? in (select _file from _fhir_lines where _line is null)",
+                "insert into _fhir_files "
+                "select ?, ?, ? in (select _file from _fhir_lines where _line is null)",
                 [path.name, result.load_id, path.name],
             )
         con.execute("begin transaction")
@@ -247,7 +248,8 @@ def _map_and_insert(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int,
             f"from ({read_sql(FHIR_SQL_DIR / f'{view}.sql')})"
         )
         con.execute(
-            f"create temp table _checked as with _incoming as (select _row as _line, {column_list} from _mapped) "
+            "create temp table _checked as "
+            f"with _incoming as (select _row as _line, {column_list} from _mapped) "
             f"select * from ({read_sql(ingest.CHECK_DIR / f'check_{kind_name}.sql')})"
         )
         con.execute(f"create temp table _outcome as {read_sql(FHIR_SQL_DIR / 'fhir_outcomes.sql')}")
@@ -267,7 +269,8 @@ def _map_and_insert(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int,
             """
             insert into quarantine
             select f.load_id, o._file, ?, case when not f.document then o._line end, o.column_name, o.reason,
-                   to_json({'resource_type': o.resource_type, 'resource_id': o.resource_id, 'place': o._place})
+                   to_json({'resource_type': o.resource_type, 'resource_id': o.resource_id,
+                            'place': o._place})
             from _outcome as o
             inner join _fhir_files as f on o._file = f._file
             where not o.loaded

@@ -7,6 +7,8 @@
 -- given as an age or a string gives no date). source: category encounter-diagnosis ->
 -- encounter, problem-list-item -> problem_list, another category as its code.
 -- verificationStatus refuted or entered-in-error: quarantined, it is not a diagnosis.
+-- FHIR element names are camelCase JSON keys (valueQuantity), kept as FHIR spells them.
+-- noqa: disable=CP02
 with conditions as (
     select
         _resource,
@@ -28,17 +30,17 @@ dated as (
     select
         *,
         case
-            when c.onsetdatetime is not null then 'onsetDateTime'
-            when c.onsetperiod.start is not null then 'onsetPeriod.start'
-            when c.recordeddate is not null then 'recordedDate'
+            when c.onsetDateTime is not null then 'onsetDateTime'
+            when c.onsetPeriod.start is not null then 'onsetPeriod.start'
+            when c.recordedDate is not null then 'recordedDate'
         end as date_element,
-        coalesce(c.onsetdatetime, c.onsetperiod.start, c.recordeddate) as diagnosis_date,
+        coalesce(c.onsetDateTime, c.onsetPeriod.start, c.recordedDate) as diagnosis_date,
         case c.category[1].coding[1].code
             when 'encounter-diagnosis' then 'encounter'
             when 'problem-list-item' then 'problem_list'
             else c.category[1].coding[1].code
         end as source,
-        c.verificationstatus.coding[1].code as verification
+        c.verificationStatus.coding[1].code as verification
     from conditions
 ),
 
@@ -89,7 +91,8 @@ final as (
                         then
                             {
                                 'column_name': 'diagnosis_date',
-                                'reason': 'no date (expected onsetDateTime, onsetPeriod.start or recordedDate)'
+                                'reason':
+                                'no date (expected onsetDateTime, onsetPeriod.start or recordedDate)'
                             }
                 end,
                 fhir_date_problem('diagnosis_date', d.date_element, d.diagnosis_date),
@@ -105,7 +108,7 @@ final as (
                             }
                 end
             ],
-            lambda x: x is not null
+            lambda x: x is not null  -- noqa: RF02
         ) as _fhir_problems
     from dated as d
     left join known_codings as k on d._resource = k._resource

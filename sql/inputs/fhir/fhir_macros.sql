@@ -1,5 +1,7 @@
 -- Macros of the FHIR R4 reader (pipelines/ingest/fhir.py), created before its views.
 -- They read only their arguments (and the temp tables named in their comment).
+-- FHIR element names are camelCase JSON keys (valueQuantity), kept as FHIR spells them.
+-- noqa: disable=CP02
 
 -- The logical id a reference points to, when it names a resource of `type_name`:
 -- 'Patient/123', 'https://host/fhir/Patient/123', 'Patient/123/_history/2' give '123'.

@@ -4,6 +4,8 @@
 -- Medication in every FHIR file of the drop, built before the files are loaded).
 -- A MedicationRequest or MedicationStatement in one file may name a Medication in another
 -- (bulk data puts each resource type in its own file).
+-- FHIR element names are camelCase JSON keys (valueQuantity), kept as FHIR spells them.
+-- noqa: disable=CP02
 with medications as (
     select
         full_url,

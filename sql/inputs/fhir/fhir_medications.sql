@@ -14,6 +14,8 @@
 -- Dosage only (fhir_frequency; route from data/routes.csv, else its text).
 -- Quarantined: status entered-in-error, cancelled (request), not-taken (statement),
 -- not-done (immunization).
+-- FHIR element names are camelCase JSON keys (valueQuantity), kept as FHIR spells them.
+-- noqa: disable=CP02
 with raw as (
     select
         _resource,
@@ -57,25 +59,39 @@ shaped as (
         subject_problem,
         m.status,
         m.medicationReference.reference as med_reference,
+        m.doseQuantity as imm_dose,
+        m.route as imm_route,
         coalesce(m.medicationCodeableConcept, m.vaccineCode) as drug,
-        list_filter(m.contained, lambda c: c.resourceType = 'Medication' and '#' || c.id = m.medicationReference.reference)[1].code as contained_drug,
+        list_filter(
+            m.contained,
+            lambda c: c.resourceType = 'Medication' and '#' || c.id = m.medicationReference.reference
+        )[1].code as contained_drug,
         coalesce(m.dosageInstruction[1], m.dosage[1]) as dosage,
+        -- 'end' is a keyword: period ends are read as period['end']
         case resource_type
-            when 'MedicationRequest' then coalesce(m.dosageInstruction[1].timing.repeat.boundsPeriod.start, m.dispenseRequest.validityPeriod.start, m.authoredOn)
-            when 'MedicationStatement' then coalesce(m.effectiveDateTime, m.effectivePeriod.start, m.dateAsserted)
+            when 'MedicationRequest'
+                then coalesce(
+                    m.dosageInstruction[1].timing.repeat.boundsPeriod.start,
+                    m.dispenseRequest.validityPeriod.start,
+                    m.authoredOn
+                )
+            when 'MedicationStatement'
+                then coalesce(m.effectiveDateTime, m.effectivePeriod.start, m.dateAsserted)
             else coalesce(m.occurrenceDateTime, m.occurrenceString)
         end as start_date,
         case resource_type
-            when 'MedicationRequest' then coalesce(m.dosageInstruction[1].timing.repeat.boundsPeriod.end, m.dispenseRequest.validityPeriod.end)
-            when 'MedicationStatement' then m.effectivePeriod.end
+            when 'MedicationRequest'
+                then coalesce(
+                    m.dosageInstruction[1].timing.repeat.boundsPeriod['end'],
+                    m.dispenseRequest.validityPeriod['end']
+                )
+            when 'MedicationStatement' then m.effectivePeriod['end']
         end as end_date,
         case resource_type
             when 'MedicationRequest' then 'authoredOn or validityPeriod.start'
             when 'MedicationStatement' then 'effective[x]'
             else 'occurrence[x]'
-        end as date_element,
-        m.doseQuantity as imm_dose,
-        m.route as imm_route
+        end as date_element
     from raw
 ),
 
@@ -93,8 +109,13 @@ known_codings as (
     select distinct
         k._resource,
         c.code_system,
-        k.coding.code as code
-    from (select _resource, unnest(drug_concept.coding) as coding from resolved) as k
+        k.coding.code as code  -- noqa: AL09
+    from (
+        select
+            _resource,
+            unnest(drug_concept.coding) as coding
+        from resolved
+    ) as k
     inner join _fhir_code_systems as c
         on k.coding.system = c.system_uri and list_contains(c.kinds, 'medications')
     where nullif(trim(k.coding.code), '') is not null
@@ -110,7 +131,10 @@ final as (
         r.start_date,
         r.end_date,
         r.dose.value as dose_value,
-        case when r.dose.system = 'http://unitsofmeasure.org' and r.dose.code is not null then r.dose.code else coalesce(r.dose.unit, r.dose.code) end as dose_unit,
+        case
+            when r.dose.system = 'http://unitsofmeasure.org' and r.dose.code is not null then r.dose.code
+            else coalesce(r.dose.unit, r.dose.code)
+        end as dose_unit,
         case
             when r.resource_type = 'Immunization' then 'ONCE'
             else fhir_frequency(
@@ -119,26 +143,49 @@ final as (
                 coalesce(r.dosage.timing.code.coding[1].code, r.dosage.timing.code.text)
             )
         end as frequency,
-        coalesce(
-            (select rt.route from _fhir_routes as rt where rt.system_uri = r.route_concept.coding[1].system and rt.code = r.route_concept.coding[1].code),
-            lower(trim(r.route_concept.text))
-        ) as route,
+        coalesce(rt.route, lower(trim(r.route_concept.text))) as route,
         list_filter(
             [
-                case when r.subject_problem is not null then { 'column_name': 'patient_id', 'reason': r.subject_problem } end,
-                case when k.code is null then { 'column_name': 'code', 'reason': fhir_no_known_coding(
-                    case when r.resource_type = 'Immunization' then 'vaccineCode' else 'medication[x]' end,
-                    r.drug_concept.coding, 'RxNorm, ATC or CVX'
-                ) || case when r.med_reference is not null and r.drug_concept is null then ' (its medicationReference names no Medication of this drop)' else '' end } end,
-                case when r.start_date is null then { 'column_name': 'start_date', 'reason': 'no date (expected ' || r.date_element || ')' } end,
+                case
+                    when r.subject_problem is not null
+                        then { 'column_name': 'patient_id', 'reason': r.subject_problem }
+                end,
+                case
+                    when k.code is null
+                        then {
+                            'column_name': 'code',
+                            'reason': fhir_no_known_coding(
+                                if(r.resource_type = 'Immunization', 'vaccineCode', 'medication[x]'),
+                                r.drug_concept.coding, 'RxNorm, ATC or CVX'
+                            ) || if(
+                                r.med_reference is not null and r.drug_concept is null,
+                                ' (its medicationReference names no Medication of this drop)', ''
+                            )
+                        }
+                end,
+                case
+                    when r.start_date is null
+                        then {
+                            'column_name': 'start_date',
+                            'reason': 'no date (expected ' || r.date_element || ')'
+                        }
+                end,
                 fhir_date_problem('start_date', r.date_element, r.start_date),
                 fhir_date_problem('end_date', 'the end of the period', r.end_date),
-                case when r.status in ('entered-in-error', 'cancelled', 'not-taken', 'not-done') then { 'column_name': 'start_date', 'reason': 'status is ' || r.status || ' (not given to the patient)' } end
+                case
+                    when r.status in ('entered-in-error', 'cancelled', 'not-taken', 'not-done')
+                        then {
+                            'column_name': 'start_date',
+                            'reason': 'status is ' || r.status || ' (not given to the patient)'
+                        }
+                end
             ],
-            lambda x: x is not null
+            lambda x: x is not null  -- noqa: RF02
         ) as _fhir_problems
     from resolved as r
     left join known_codings as k on r._resource = k._resource
+    left join _fhir_routes as rt
+        on r.route_concept.coding[1].system = rt.system_uri and r.route_concept.coding[1].code = rt.code
 )
 
 select * from final

@@ -12,6 +12,8 @@
 -- value_num. referenceRange[1].low/high -> ref_low/ref_high. Other value types (Range,
 -- Ratio, SampledData, Period, time) and status cancelled or entered-in-error are
 -- quarantined.
+-- FHIR element names are camelCase JSON keys (valueQuantity), kept as FHIR spells them.
+-- noqa: disable=CP02
 with observations as (
     select
         _resource,
@@ -44,11 +46,11 @@ results as (
         unnest(
             case when len(value_keys) > 0 then [{
                 'code': o.code,
-                'valueQuantity': o.valuequantity,
-                'valueCodeableConcept': o.valuecodeableconcept,
-                'valueString': o.valuestring,
-                'valueInteger': o.valueinteger,
-                'referenceRange': o.referencerange
+                'valueQuantity': o.valueQuantity,
+                'valueCodeableConcept': o.valueCodeableConcept,
+                'valueString': o.valueString,
+                'valueInteger': o.valueInteger,
+                'referenceRange': o.referenceRange
             }] else [] end
             || coalesce(o.component, [])
         ) as r
@@ -59,10 +61,10 @@ valued as (
     select
         _resource,
         r,
-        r.valuequantity.value is not null
-        or r.valuecodeableconcept is not null
-        or r.valuestring is not null
-        or r.valueinteger is not null as has_value
+        r.valueQuantity.value is not null
+        or r.valueCodeableConcept is not null
+        or r.valueString is not null
+        or r.valueInteger is not null as has_value
     from results
 ),
 
@@ -89,25 +91,25 @@ final as (
         o.patient_id,
         k.code_system,
         k.code,
-        coalesce(o.o.effectivedatetime, o.o.effectiveperiod.start, o.o.effectiveinstant, o.o.issued)
+        coalesce(o.o.effectiveDateTime, o.o.effectivePeriod.start, o.o.effectiveInstant, o.o.issued)
             as result_date,
         case
-            when k.r.valuequantity.comparator is null then coalesce(k.r.valuequantity.value, k.r.valueinteger)
+            when k.r.valueQuantity.comparator is null then coalesce(k.r.valueQuantity.value, k.r.valueInteger)
         end as value_num,
         coalesce(
-            k.r.valuequantity.comparator || k.r.valuequantity.value,
-            k.r.valuecodeableconcept.text,
-            k.r.valuecodeableconcept.coding[1].display,
-            k.r.valuecodeableconcept.coding[1].code,
-            k.r.valuestring
+            k.r.valueQuantity.comparator || k.r.valueQuantity.value,
+            k.r.valueCodeableConcept.text,
+            k.r.valueCodeableConcept.coding[1].display,
+            k.r.valueCodeableConcept.coding[1].code,
+            k.r.valueString
         ) as value_text,
         case
-            when k.r.valuequantity.system = 'http://unitsofmeasure.org' and k.r.valuequantity.code is not null
-                then k.r.valuequantity.code
-            else coalesce(k.r.valuequantity.unit, k.r.valuequantity.code)
+            when k.r.valueQuantity.system = 'http://unitsofmeasure.org' and k.r.valueQuantity.code is not null
+                then k.r.valueQuantity.code
+            else coalesce(k.r.valueQuantity.unit, k.r.valueQuantity.code)
         end as unit,
-        k.r.referencerange[1].low.value as ref_low,
-        k.r.referencerange[1].high.value as ref_high,
+        k.r.referenceRange[1].low.value as ref_low,
+        k.r.referenceRange[1].high.value as ref_high,
         list_filter(
             [
                 case
@@ -119,26 +121,27 @@ final as (
                     when
                         not list_bool_or(list_transform(
                             [
-                                o.o.valuequantity.value,
-                                o.o.valuecodeableconcept::varchar,
-                                o.o.valuestring,
-                                o.o.valueinteger
+                                o.o.valueQuantity.value,
+                                o.o.valueCodeableConcept::varchar,
+                                o.o.valueString,
+                                o.o.valueInteger
                             ]
                             || list_transform(
                                 coalesce(o.o.component, []),
                                 lambda c: coalesce(
-                                    c.valuequantity.value,
-                                    c.valuecodeableconcept::varchar,
-                                    c.valuestring,
-                                    c.valueinteger
+                                    c.valueQuantity.value,  -- noqa: RF01
+                                    c.valueCodeableConcept::varchar,  -- noqa: RF01
+                                    c.valueString,  -- noqa: RF01
+                                    c.valueInteger  -- noqa: RF01
                                 )
                             ),
-                            lambda x: x is not null
+                            lambda x: x is not null  -- noqa: RF02
                         ))
                         then {
                             'column_name': 'value_num', 'reason': 'no value read (value[x]: '
                             || coalesce(nullif(array_to_string(o.value_keys, ', '), ''), 'none')
-                            || '; read: valueQuantity, valueCodeableConcept, valueString, valueInteger, here or in a component)'
+                            || '; read: valueQuantity, valueCodeableConcept, valueString, valueInteger, '
+                            || 'here or in a component)'
                         }
                     when k.code is null
                         then
@@ -150,19 +153,21 @@ final as (
                 case
                     when
                         coalesce(
-                            o.o.effectivedatetime, o.o.effectiveperiod.start, o.o.effectiveinstant, o.o.issued
+                            o.o.effectiveDateTime, o.o.effectivePeriod.start, o.o.effectiveInstant, o.o.issued
                         ) is null
                         then
                             {
                                 'column_name': 'result_date',
-                                'reason': 'no date (expected effectiveDateTime, effectivePeriod.start, effectiveInstant or issued)'
+                                'reason':
+                                'no date (expected effectiveDateTime, effectivePeriod.start, '
+                                || 'effectiveInstant or issued)'
                             }
                 end,
                 fhir_date_problem(
                     'result_date',
                     'effective[x]',
                     coalesce(
-                        o.o.effectivedatetime, o.o.effectiveperiod.start, o.o.effectiveinstant, o.o.issued
+                        o.o.effectiveDateTime, o.o.effectivePeriod.start, o.o.effectiveInstant, o.o.issued
                     )
                 ),
                 case
@@ -175,7 +180,7 @@ final as (
                             }
                 end
             ],
-            lambda x: x is not null
+            lambda x: x is not null  -- noqa: RF02
         ) as _fhir_problems
     from observations as o
     left join known_codings as k on o._resource = k._resource

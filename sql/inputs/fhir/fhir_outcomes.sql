@@ -1,13 +1,13 @@
--- fhir_outcomes: one row per resource of one kind of one file: loaded, or quarantined
--- with the first problem's column and every reason in words.
+-- fhir_outcomes: one row per resource of one kind of the files being read: loaded, or
+-- quarantined with the first problem's column and every reason in words, once each.
 -- Reads: _mapped (a fhir_<kind> view's rows, numbered _row, with _resource and
 -- _fhir_problems), _checked (the same rows through sql/ingest/check_<kind>.sql, _line
--- = _row), fhir_resources (for the place, type and id).
+-- = _row), fhir_resources (for the file, place, type and id).
 -- A resource loads only when every row it gave passes both the FHIR rules and the
 -- contract's checks. A row with a FHIR problem gives only those reasons: the contract's
 -- checks would only say again, in its columns' terms, what they explain (no known code
 -- -> code_system missing).
-with problems as (
+with row_problems as (
     select
         m._resource,
         m._row,
@@ -18,12 +18,35 @@ with problems as (
     inner join _checked as c on m._row = c._line
 ),
 
-per_resource as (
+problems as (
     select
         _resource,
-        flatten(list(problems order by _row)) as problems
+        _row,
+        generate_subscripts(problems, 1) as position,
+        unnest(problems) as problem
+    from row_problems
+),
+
+reasons as (
+    -- window: none; a reason said by several rows of a resource (two codings) is kept
+    -- once, where it first came
+    select
+        _resource,
+        problem.reason as reason,  -- noqa: AL09
+        min(_row * 1000 + position) as first_seen,
+        arg_min(problem.column_name, _row * 1000 + position) as column_name
     from problems
-    group by _resource
+    group by _resource, problem.reason
+),
+
+per_resource as (
+    select
+        r._resource,
+        arg_min(s.column_name, s.first_seen) as column_name,
+        string_agg(s.reason, '; ' order by s.first_seen) as reasons
+    from (select distinct _resource from row_problems) as r
+    left join reasons as s on r._resource = s._resource
+    group by r._resource
 ),
 
 final as (
@@ -34,19 +57,10 @@ final as (
         r._place,
         r.resource_type,
         r.resource_id,
-        len(p.problems) = 0 as loaded,
-        p.problems[1].column_name as column_name,
-        case
-            when len(p.problems) > 0
-                then r._place || ', ' || r.resource_type || coalesce('/' || r.resource_id, ' (no id)') || ': '
-                || array_to_string(
-                    list_filter(
-                        list_transform(p.problems, lambda x: x.reason),
-                        lambda x, i: list_position(list_transform(p.problems, lambda y: y.reason), x) = i
-                    ),
-                    '; '
-                )
-        end as reason
+        p.column_name,
+        p.reasons is null as loaded,
+        r._place || ', ' || r.resource_type || coalesce('/' || r.resource_id, ' (no id)') || ': '
+        || p.reasons as reason
     from per_resource as p
     inner join fhir_resources as r on p._resource = r._resource
 )

@@ -9,6 +9,8 @@
 -- fhir_default_site. gender other -> U. A birthDate of only a year or a year and month
 -- gives birth_year. deceasedBoolean true without a date is quarantined: the contract
 -- has no way to say "dead, date unknown" and the patient must not be screened as alive.
+-- FHIR element names are camelCase JSON keys (valueQuantity), kept as FHIR spells them.
+-- noqa: disable=CP02
 with patients as (
     select
         _resource,
@@ -30,14 +32,16 @@ site_extension as (
         _resource,
         any_value(
             coalesce(
-                e.valuestring, e.valuecode, e.valueidentifier.value,
-                fhir_ref_id(e.valuereference.reference, 'Organization')
+                e.valueString, e.valueCode, e.valueIdentifier.value,
+                fhir_ref_id(e.valueReference.reference, 'Organization')
             )
         ) as site
-    from (select
-        _resource,
-        unnest(p.extension) as e
-    from patients)
+    from (
+        select
+            _resource,
+            unnest(p.extension) as e
+        from patients
+    ) as x
     where e.url = getvariable('fhir_site_extension')
     group by _resource
 ),
@@ -50,21 +54,21 @@ mapped as (
             when 'female' then 'F' when 'male' then 'M' when 'other' then 'U' when 'unknown' then 'U'
             else pa.p.gender
         end as sex,
-        case when not regexp_full_match(trim(pa.p.birthdate), '\d{4}(-\d{2})?') then pa.p.birthdate end
+        case when not regexp_full_match(trim(pa.p.birthDate), '\d{4}(-\d{2})?') then pa.p.birthDate end
             as birth_date,
         case
-            when regexp_full_match(trim(pa.p.birthdate), '\d{4}(-\d{2})?') then left(trim(pa.p.birthdate), 4)
+            when regexp_full_match(trim(pa.p.birthDate), '\d{4}(-\d{2})?') then left(trim(pa.p.birthDate), 4)
         end as birth_year,
         coalesce(
             se.site,
-            fhir_ref_id(pa.p.managingorganization.reference, 'Organization'),
-            regexp_replace(pa.p.managingorganization.reference, '^urn:uuid:', ''),
+            fhir_ref_id(pa.p.managingOrganization.reference, 'Organization'),
+            regexp_replace(pa.p.managingOrganization.reference, '^urn:uuid:', ''),
             getvariable('fhir_default_site')
         ) as site_id,
-        pa.p.deceaseddatetime as death_date,
+        pa.p.deceasedDateTime as death_date,
         pa.p.gender,
-        pa.p.birthdate,
-        pa.p.deceasedboolean
+        pa.p.birthDate,
+        pa.p.deceasedBoolean
     from patients as pa
     left join site_extension as se on pa._resource = se._resource
 ),
@@ -96,18 +100,20 @@ final as (
                 end,
                 case
                     when
-                        birthdate is null
+                        birthDate is null
                         then { 'column_name': 'birth_date', 'reason': 'birthDate is missing (required)' }
                 end,
                 fhir_date_problem('birth_date', 'birthDate', birth_date),
                 fhir_date_problem('death_date', 'deceasedDateTime', death_date),
                 case
                     when
-                        lower(deceasedboolean) = 'true'
+                        lower(deceasedBoolean) = 'true'
                         then
                             {
                                 'column_name': 'death_date',
-                                'reason': 'deceasedBoolean is true without a date (expected deceasedDateTime; a dead patient is not screened as alive)'
+                                'reason':
+                                'deceasedBoolean is true without a date (expected deceasedDateTime; a dead '
+                                || 'patient is not screened as alive)'
                             }
                 end,
                 case
@@ -116,11 +122,13 @@ final as (
                         then
                             {
                                 'column_name': 'site_id',
-                                'reason': 'no site: no managingOrganization, no site extension and no default site (set fhir_default_site or fhir_site_extension)'
+                                'reason':
+                                'no site: no managingOrganization, no site extension and no default site '
+                                || '(set fhir_default_site or fhir_site_extension)'
                             }
                 end
             ],
-            lambda x: x is not null
+            lambda x: x is not null  -- noqa: RF02
         ) as _fhir_problems
     from mapped
 )

@@ -5,6 +5,8 @@
 -- procedure_date: performedDateTime, else performedPeriod.start (performedString or
 -- performedAge give no date). Status not-done or entered-in-error: quarantined, it was
 -- not done.
+-- FHIR element names are camelCase JSON keys (valueQuantity), kept as FHIR spells them.
+-- noqa: disable=CP02
 with procedures as (
     select
         _resource,
@@ -39,7 +41,7 @@ final as (
         p.patient_id,
         k.code_system,
         k.code,
-        coalesce(p.p.performeddatetime, p.p.performedperiod.start) as procedure_date,
+        coalesce(p.p.performedDateTime, p.p.performedPeriod.start) as procedure_date,
         list_filter(
             [
                 case
@@ -60,7 +62,7 @@ final as (
                 end,
                 case
                     when
-                        coalesce(p.p.performeddatetime, p.p.performedperiod.start) is null
+                        coalesce(p.p.performedDateTime, p.p.performedPeriod.start) is null
                         then
                             {
                                 'column_name': 'procedure_date',
@@ -70,7 +72,7 @@ final as (
                 fhir_date_problem(
                     'procedure_date',
                     'performed[x]',
-                    coalesce(p.p.performeddatetime, p.p.performedperiod.start)
+                    coalesce(p.p.performedDateTime, p.p.performedPeriod.start)
                 ),
                 case
                     when
@@ -78,7 +80,7 @@ final as (
                         then { 'column_name': 'code', 'reason': 'status is ' || p.p.status || ' (not done)' }
                 end
             ],
-            lambda x: x is not null
+            lambda x: x is not null  -- noqa: RF02
         ) as _fhir_problems
     from procedures as p
     left join known_codings as k on p._resource = k._resource

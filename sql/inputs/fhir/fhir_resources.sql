@@ -11,6 +11,8 @@
 -- points to; a 'urn:uuid:' reference is resolved through the fullUrl of a Patient entry
 -- of the same file, falling back to the uuid. _resource numbers resources in file, line and
 -- entry order.
+-- FHIR element names are camelCase JSON keys (valueQuantity), kept as FHIR spells them.
+-- noqa: disable=CP02
 with lines as (
     select
         _file,
@@ -45,7 +47,7 @@ entries as (
             coalesce((json_extract(doc, '$.entry'))::json[], []) as entry_list
         from documents
         where top_type = 'Bundle'
-    )
+    ) as bundles
 ),
 
 resources as (
@@ -131,6 +133,7 @@ select
         when
             patient_id is null
             then
-                'its subject is not a reference to a Patient by id (expected Patient/<id> or the fullUrl of a Patient entry)'
+                'its subject is not a reference to a Patient by id (expected Patient/<id> or the fullUrl '
+                || 'of a Patient entry)'
     end as subject_problem
 from final

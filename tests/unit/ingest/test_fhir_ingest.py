@@ -29,7 +29,8 @@ def loaded(wh: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 
 def test_every_resource_read_is_loaded_or_quarantined_per_file(loaded: duckdb.DuckDBPyConnection) -> None:
     rows = loaded.execute(
-        "select file_name, status, rows_read, rows_loaded, rows_quarantined from load_ledger order by file_name"
+        "select file_name, status, rows_read, rows_loaded, rows_quarantined from load_ledger "
+        "order by file_name"
     ).fetchall()
     assert rows == [
         ("Medication.ndjson", "loaded", 0, 0, 0),
@@ -121,7 +122,8 @@ def test_bad_resource_is_quarantined_with_its_place_and_reason(
     loaded: duckdb.DuckDBPyConnection, file_name: str, line: int | None, kind: str, reason: str
 ) -> None:
     rows = loaded.execute(
-        "select kind, reason from quarantine where file_name = ? and line is not distinct from ? and starts_with(reason, ?)",
+        "select kind, reason from quarantine "
+        "where file_name = ? and line is not distinct from ? and starts_with(reason, ?)",
         [file_name, line, reason],
     ).fetchall()
     assert [r[0] for r in rows] == [kind]
@@ -179,7 +181,8 @@ def test_condition_gives_one_row_per_known_coding_resolving_urn_uuid_subject(
     loaded: duckdb.DuckDBPyConnection,
 ) -> None:
     rows = loaded.execute(
-        "select patient_id, code_system, code, cast(diagnosis_date as varchar), source from raw_diagnoses order by code_system"
+        "select patient_id, code_system, code, cast(diagnosis_date as varchar), source "
+        "from raw_diagnoses order by code_system"
     ).fetchall()
     assert rows == [
         (BUNDLE_PATIENT, "ICD10CM", "M32.14", "2023-11-27", "problem_list"),
