@@ -1,0 +1,89 @@
+"""The curated sample delivered as FHIR R4 ndjson gives the contract form's criteria.
+
+`sample_drops.fhir` renders data/sample (contract CSV and parquet) as FHIR resources;
+both drops are scanned by the same flow and every trial's criteria.csv (every patient x
+every criterion: status, evidence, evidence date) must be the same. One difference is
+allowed, and only where it comes from: a text-only lab result ('Not detected') delivered
+with a unit ('IU/mL') has no place for the unit in FHIR (valueString and
+valueCodeableConcept carry none), so its evidence reads 'Not detected' where the
+contract form reads 'Not detected IU/mL'. Everything else, status included, is equal.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.run.flows import scan_flow
+from pipelines.settings import PROJECT_ROOT, SQL_DIR
+from sample_drops import fhir as render_fhir
+
+SAMPLE = PROJECT_ROOT / "data" / "sample"
+AS_OF = date(2026, 11, 26)
+TRIALS = ("cart_autoimmune", "lupus_nephritis")
+
+pytestmark = pytest.mark.slow
+
+
+def _scan(extracts: Path, root: Path) -> dict:
+    return scan_flow(
+        extracts=extracts,
+        warehouse=root / "wh.duckdb",
+        out=root / "exports",
+        trials_dir=SQL_DIR / "trials",
+        trial_ids=None,
+        as_of=AS_OF,
+    )
+
+
+@pytest.fixture(scope="module")
+def scans(tmp_path_factory) -> dict[str, dict]:
+    drop = tmp_path_factory.mktemp("fhir-drop")
+    render_fhir.render(SAMPLE, drop)
+    return {
+        "contract": _scan(SAMPLE, tmp_path_factory.mktemp("contract")),
+        "fhir": _scan(drop, tmp_path_factory.mktemp("fhir")),
+    }
+
+
+def _text_result_units() -> list[str]:
+    """Units the sample gives to text-only results ('Not detected' IU/mL): FHIR drops them."""
+    rows = duckdb.sql(
+        f"""
+        select distinct unit from read_csv('{SAMPLE}/labs-*', all_varchar = true, union_by_name = true)
+        where nullif(trim(value_num), '') is null and nullif(trim(value_text), '') is not null
+          and not regexp_matches(value_text, '^\\s*[<>]') and nullif(trim(unit), '') is not null
+        """
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _criteria(folder: str) -> list[dict]:
+    with (Path(folder) / "criteria.csv").open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.parametrize("trial", TRIALS)
+def test_fhir_sample_gives_the_contract_samples_criteria(scans: dict[str, dict], trial: str) -> None:
+    contract = _criteria(scans["contract"]["folders"][trial])
+    fhir = _criteria(scans["fhir"]["folders"][trial])
+    assert len(contract) > 1000
+    assert [{k: v for k, v in r.items() if k != "evidence"} for r in fhir] == [
+        {k: v for k, v in r.items() if k != "evidence"} for r in contract
+    ]
+    units = _text_result_units()
+    differing = 0
+    for got, want in zip(fhir, contract, strict=True):
+        if got["evidence"] != want["evidence"]:
+            differing += 1
+            for unit in units:  # the unit after a word, never after a number
+                want["evidence"] = re.sub(
+                    rf"(?<=[A-Za-z]) {re.escape(unit)}(?=[;,) ]|$)", "", want["evidence"]
+                )
+        assert got["evidence"] == want["evidence"], (got["patient_id"], got["criterion_id"])
+    assert differing < len(contract) // 20
