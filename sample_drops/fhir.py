@@ -115,7 +115,7 @@ def _rows(con: duckdb.DuckDBPyConnection, source: Path, kind: str) -> Iterator[d
             for values in batch:
                 yield {
                     c: (None if v is None or str(v).strip() == "" else str(v))
-                    for c, v in zip(columns, values)
+                    for c, v in zip(columns, values, strict=True)
                 }
 
 
