@@ -58,6 +58,8 @@ resources as (
         doc as resource,
         null::varchar as full_url,
         case
+            when not valid and _line is null
+                then 'the file is not valid JSON (expected a Bundle or a resource; truncated?)'
             when not valid then 'the line is not valid JSON (expected one FHIR resource per line)'
             when top_type is null then 'the JSON has no resourceType (expected a FHIR resource)'
         end as problem
@@ -103,6 +105,7 @@ final as (
         fi._file,
         coalesce(fi._line, fi._entry) as _line,
         case
+            when fi._line is null and fi._entry is null then 'the document'
             when fi._line is null then 'entry ' || fi._entry
             when fi._entry is null then 'line ' || fi._line
             else 'line ' || fi._line || ', entry ' || fi._entry

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.ingest import contract, fhir
+from pipelines.ingest import contract, fhir, forms
 
 DROP = Path(__file__).resolve().parents[2] / "fixtures" / "fhir" / "drop"
 BUNDLE_PATIENT = "0b9c1d7e-0000-4000-8000-000000000001"
@@ -274,3 +274,31 @@ def test_fhir_frequency(
         "select fhir_frequency(?, ?, ?, ?, ?, ?)", [as_needed, frequency, period, unit, count, code]
     ).fetchone()[0]
     assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("drop", "form"),
+    [
+        pytest.param(DROP, "fhir", id="ndjson-and-bundle"),
+        pytest.param(DROP.parents[2].parent / "data" / "sample", "contract", id="contract-files"),
+    ],
+)
+def test_detect_form_tells_a_fhir_drop_from_its_files(drop: Path, form: str) -> None:
+    assert forms.detect_form(drop) == form
+
+
+def test_a_truncated_bundle_is_one_quarantined_row(wh: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    text = (DROP / "bundle-p1.json").read_text(encoding="utf-8")
+    (drop / "bundle.json").write_text(text[: len(text) // 2], encoding="utf-8")
+    [result] = fhir.ingest_fhir_drop(wh, drop, "run-1")
+    assert (result.status, result.rows_read, result.rows_loaded, result.rows_quarantined) == (
+        "loaded",
+        1,
+        0,
+        1,
+    )
+    assert wh.execute("select line, reason from quarantine").fetchall() == [
+        (None, "the document: the file is not valid JSON (expected a Bundle or a resource; truncated?)")
+    ]
