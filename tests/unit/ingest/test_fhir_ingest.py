@@ -302,3 +302,19 @@ def test_a_truncated_bundle_is_one_quarantined_row(wh: duckdb.DuckDBPyConnection
     assert wh.execute("select line, reason from quarantine").fetchall() == [
         (None, "the document: the file is not valid JSON (expected a Bundle or a resource; truncated?)")
     ]
+
+
+def test_procedure_maps_onto_the_procedures_kind(wh: duckdb.DuckDBPyConnection) -> None:
+    """The view is checked on its own: the procedures kind (contract version 2) may not be
+    in this checkout's contract yet, and then ingest leaves Procedures unread."""
+    paths = sorted(DROP.iterdir())
+    fhir._prepare(wh, paths, None, "SITE")
+    fhir._read_lines(wh, [DROP / "bundle-p1.json"])
+    wh.execute(
+        f"create temp table fhir_resources as {(fhir.FHIR_SQL_DIR / 'fhir_resources.sql').read_text()}"
+    )
+    rows = wh.execute(
+        f"select patient_id, code_system, code, procedure_date, _fhir_problems "
+        f"from ({(fhir.FHIR_SQL_DIR / 'fhir_procedures.sql').read_text()})"
+    ).fetchall()
+    assert rows == [(BUNDLE_PATIENT, "SNOMEDCT", "432231006", "2025-03-03T08:00:00Z", [])]
