@@ -15,8 +15,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import ingest, omop
 from pipelines.errors import DropRefused
+from pipelines.ingest import load as ingest
+from pipelines.ingest import omop
 
 FORMS = ("contract", "omop", "fhir")
 

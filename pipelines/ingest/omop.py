@@ -34,10 +34,11 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import contract, ingest, readers
 from pipelines.errors import DropRefused, FileRefused
+from pipelines.ingest import contract, readers
+from pipelines.ingest import load as ingest
 from pipelines.settings import SQL_DIR
-from pipelines.warehouse import first_row, ident, read_sql, scalar
+from pipelines.warehouse.connect import first_row, ident, read_sql, scalar
 
 OMOP_DIR = SQL_DIR / "inputs" / "omop"
 SUFFIXES = (".csv.gz", ".csv", ".parquet")
@@ -343,7 +344,9 @@ def _load_lookups(con: duckdb.DuckDBPyConnection, sources: dict[str, Source]) ->
     con.execute(
         """
         create or replace temp table omop_maps_to as
-        select distinct try_cast(concept_id_1 as bigint) as concept_id_1, try_cast(concept_id_2 as bigint) as concept_id_2
+        select distinct
+            try_cast(concept_id_1 as bigint) as concept_id_1,
+            try_cast(concept_id_2 as bigint) as concept_id_2
         from omop_concept_relationship
         where relationship_id = 'Maps to' and coalesce(trim(invalid_reason), '') = ''
         """
