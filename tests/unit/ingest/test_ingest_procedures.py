@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.ingest import ingest_drop
+from pipelines.ingest.load import ingest_drop
 
 PROCEDURES = (
     "patient_id,code_system,code,procedure_date\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import forms, omop
+from pipelines.ingest import forms, omop
 
 # concept_id, concept_name, domain_id, vocabulary_id, concept_code
 CONCEPTS = [
