@@ -14,7 +14,8 @@
 --   3. else drug_exposure_end_date, whether the ETL took it from the source, from
 --      start + days_supply or from a fixed 30 days: the supply's end is the best estimate
 --      there is (an open order instead would count the drug as taken up to the as-of date).
--- Dose: sig when it reads '<dose> <unit> [<frequency>]' ('20 mg QD', '2 tablet BID');
+-- Dose: sig when it reads '[<dose> <unit>] [<frequency>]' ('20 mg QD', '2 tablet BID',
+-- 'QD');
 -- else quantity / days_supply per day (frequency QD) when both are positive and
 -- dose_unit_source_value names the unit; else none. route: the name of route_concept_id
 -- in lower case ('oral', 'intravenous'), else route_source_value.
@@ -38,7 +39,7 @@ rows as (
             as exposure_end,
         regexp_extract(
             trim(r.sig),
-            '^([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z%/µ]+)(?:\s+([A-Za-z0-9]+))?$',
+            '^(?:([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z%/µ]+)(?:\s+|$))?([A-Za-z][A-Za-z0-9]*)?$',
             ['dose', 'unit', 'frequency']
         ) as sig_parts,
         try_cast(r.quantity as double) as quantity,
@@ -70,7 +71,7 @@ coded as (
             when r.exposure_end >= e.extracted_on then null
             else r.exposure_end
         end as end_date,
-        nullif(r.sig_parts.dose, '') is not null as sig_read,
+        coalesce(nullif(r.sig_parts.dose, ''), nullif(r.sig_parts.frequency, '')) is not null as sig_read,
         r.quantity > 0 and r.days_supply > 0 and r.dose_unit_source is not null as supply_read
     from rows as r
     cross join extraction as e
@@ -107,10 +108,11 @@ final as (
         start_text as start_date,
         cast(end_date as varchar) as end_date,
         case
-            when sig_read then sig_parts.dose
+            when sig_read then nullif(sig_parts.dose, '')
             when supply_read then cast(quantity / days_supply as varchar)
         end as dose_value,
-        case when sig_read then sig_parts.unit when supply_read then dose_unit_source end as dose_unit,
+        case when sig_read then nullif(sig_parts.unit, '') when supply_read then dose_unit_source end
+            as dose_unit,
         case when sig_read then nullif(sig_parts.frequency, '') when supply_read then 'QD' end as frequency,
         route,
         case

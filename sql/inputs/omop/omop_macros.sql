@@ -48,8 +48,8 @@ create or replace macro omop_no_code_reason(
                 || ' (source and standard), not in ' || expected
         else 'the row''s concepts are ' || concat_ws(
             ' and ',
-            src_vocabulary || ' ' || src_code || ' (source)',
-            std_vocabulary || ' ' || std_code || ' (standard)'
+            coalesce(src_vocabulary, '(no vocabulary)') || ' ' || src_code || ' (source)',
+            coalesce(std_vocabulary, '(no vocabulary)') || ' ' || std_code || ' (standard)'
         ) || ', none in ' || expected
     end
 );

@@ -5,7 +5,10 @@
 -- location_id, provider_id and the race and ethnicity fields are never read: they stay
 -- out of the warehouse (person_source_value often holds the hospital's own identifier).
 -- sex: gender_concept_id 8507 / 8532 (the CDM's fixed Gender concepts), else
--- gender_source_value when it reads male or female, else U. Birth: birth_datetime's date,
+-- gender_source_value when it reads male, female or unknown, U when it is empty; any
+-- other gender_source_value goes to the contract's check as it is, which quarantines it
+-- (an ETL that could not map a sex it was given is the site's to fix, as in a contract
+-- drop). Birth: birth_datetime's date,
 -- else year, month and day of birth, else the year alone. Site: the person's care site
 -- (care_site_source_value, else its name, else its id), else the database's
 -- CDM_SOURCE.cdm_source_abbreviation (one CDM is usually one site). Death: the earliest
@@ -44,7 +47,8 @@ final as (
             when try_cast(p.gender_concept_id as bigint) = 8532 then 'F'
             when lower(trim(p.gender_source_value)) in ('m', 'male') then 'M'
             when lower(trim(p.gender_source_value)) in ('f', 'female') then 'F'
-            else 'U'
+            when coalesce(lower(trim(p.gender_source_value)), '') in ('', 'u', 'unknown') then 'U'
+            else trim(p.gender_source_value)
         end as sex,
         cast(coalesce(
             omop_date(p.birth_datetime),
