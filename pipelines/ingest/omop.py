@@ -319,7 +319,12 @@ def _load_lookups(con: duckdb.DuckDBPyConnection, sources: dict[str, Source]) ->
     con.execute(read_sql(OMOP_DIR / "omop_macros.sql") + ";")
     for name, columns in LOOKUPS.items():
         if name in sources:
-            present = set(_columns_of(con, sources[name]))
+            try:
+                present = set(_columns_of(con, sources[name]))
+            except FileRefused as err:
+                raise DropRefused(
+                    f"{err}; the OMOP CDM {name.upper()} table is needed to read the drop"
+                ) from None
             select = ", ".join(
                 f"cast({ident(c)} as varchar) as {ident(c)}"
                 if c in present
@@ -327,10 +332,18 @@ def _load_lookups(con: duckdb.DuckDBPyConnection, sources: dict[str, Source]) ->
                 for c in columns
             )
             number = ", row_number() over () + 1 as _line" if name == "person" else ""
-            con.execute(
-                f"create or replace temp table {ident('omop_' + name)} as "
-                f"select {select}{number} from {_relation(con, sources[name])}"
-            )
+            try:
+                con.execute(
+                    f"create or replace temp table {ident('omop_' + name)} as "
+                    f"select {select}{number} from {_relation(con, sources[name])}"
+                )
+            except duckdb.InterruptException:
+                raise
+            except duckdb.Error as err:
+                raise DropRefused(
+                    f"{sources[name].label}: cannot be read as the OMOP CDM {name.upper()} table "
+                    f"({type(err).__name__}); nothing of the drop was loaded"
+                ) from None
         else:
             select = ", ".join(f"cast(null as varchar) as {c}" for c in columns)
             number = ", cast(null as bigint) as _line" if name == "person" else ""
