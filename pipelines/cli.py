@@ -40,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p: argparse.ArgumentParser, *, extracts: bool = False, out: bool = False) -> None:
         if extracts:
             p.add_argument("--extracts", type=_path, help="drop folder (default: data/sample)")
+            p.add_argument(
+                "--format",
+                dest="extracts_format",
+                choices=("contract", "omop", "fhir"),
+                help="form of the drop (default: told from its files)",
+            )
         p.add_argument("--warehouse", type=_path, help="DuckDB file (default: warehouse/cohortscan.duckdb)")
         if out:
             p.add_argument("--out", type=_path, help="exports root (default: exports)")
@@ -128,6 +134,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         key: getattr(args, key)
         for key in (
             "extracts",
+            "extracts_format",
             "warehouse",
             "out",
             "trials",
@@ -174,6 +181,7 @@ def cmd_scan(settings: Settings) -> int:
                 trial_ids=settings.trials,
                 as_of=settings.as_of,
                 full_refresh=settings.full_refresh,
+                extracts_format=settings.extracts_format,
             )
     print(_format_summary(summary, time.monotonic() - started))
     _print_quarantine(settings.warehouse, summary["files"])
@@ -326,7 +334,9 @@ def cmd_validate(settings: Settings) -> int:
             if api.temporary:
                 import pipelines.checks.gate  # noqa: F401  (imported while the server boots)
             api.ready()
-            result = validate_flow(settings.extracts, settings.warehouse, settings.out, settings.as_of)
+            result = validate_flow(
+                settings.extracts, settings.warehouse, settings.out, settings.as_of, settings.extracts_format
+            )
     files = result["files"]
     read = sum(f["rows_read"] for f in files)
     quarantined = sum(f["rows_quarantined"] for f in files)

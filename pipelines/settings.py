@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COHORTSCAN_", extra="forbid")
 
     extracts: Path = Field(default=Path("data/sample"), description="Drop folder holding the extract files.")
+    extracts_format: Literal["contract", "omop", "fhir"] | None = Field(
+        default=None,
+        description="Form of the drop: contract files, an OMOP CDM or FHIR R4; None: told from its files.",
+    )
     warehouse: Path = Field(default=Path("warehouse/cohortscan.duckdb"), description="DuckDB warehouse file.")
     out: Path = Field(default=Path("exports"), description="Root folder of the exports.")
     trials_dir: Path = Field(

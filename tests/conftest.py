@@ -115,6 +115,20 @@ class Scenario:
         )  # fmt: skip
         return self
 
+    def procedure(
+        self,
+        code: str,
+        procedure_date: str,
+        *,
+        code_system: str = "CPT4",
+        patient_id: str = "P1",
+    ) -> Scenario:
+        self.con.execute(
+            "insert into raw_procedures values (?, ?, ?, ?, 5, ?)",
+            [patient_id, code_system, code, procedure_date, next(self._line)],
+        )
+        return self
+
     def evaluate(
         self,
         trial_id: str = "cart_autoimmune",

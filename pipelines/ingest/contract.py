@@ -58,12 +58,26 @@ KINDS: dict[str, Kind] = {
                 "route",
             ),
         ),
+        # Contract version 2: optional; a drop without procedures files is valid.
+        Kind(
+            "procedures",
+            required=("patient_id", "code_system", "code", "procedure_date"),
+            optional=(),
+        ),
     )
 }
 
 # Contract column types (the same column name means the same thing in every kind).
 DATE_COLUMNS = frozenset(
-    {"birth_date", "death_date", "diagnosis_date", "result_date", "start_date", "end_date"}
+    {
+        "birth_date",
+        "death_date",
+        "diagnosis_date",
+        "result_date",
+        "start_date",
+        "end_date",
+        "procedure_date",
+    }
 )
 NUMBER_COLUMNS = frozenset({"value_num", "ref_low", "ref_high", "dose_value", "birth_year"})
 

@@ -338,7 +338,7 @@ def _work(
     if kind is None:
         result.message = (
             "file name matches no kind (expected a name starting with patients, diagnoses, "
-            "labs or medications and ending .csv, .csv.gz or .parquet)"
+            "labs, medications or procedures and ending .csv, .csv.gz or .parquet)"
         )
         return result, False
     con.execute("begin transaction")

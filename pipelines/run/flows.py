@@ -57,10 +57,12 @@ def _settings(**given: Any) -> Settings:
     return Settings(**{key: value for key, value in given.items() if value is not None})
 
 
-def _ingest(extracts: Path, warehouse: Path, run_id: str) -> list[dict[str, Any]]:
+def _ingest(
+    extracts: Path, warehouse: Path, run_id: str, extracts_format: str | None = None
+) -> list[dict[str, Any]]:
     """Ingest a drop; a refused file stops the scan after the good files are loaded."""
     started = time.monotonic()
-    files = ingest_files(extracts, warehouse, run_id)
+    files = ingest_files(extracts, warehouse, run_id, extracts_format)
     refused = [f for f in files if f["status"] == "refused"]
     loaded = sum(f["status"] == "loaded" for f in files)
     skipped = sum(f["status"] == "skipped" for f in files)
@@ -165,6 +167,7 @@ def scan_flow(
     trial_ids: list[str] | None = None,
     as_of: date | None = None,
     full_refresh: bool | None = None,
+    extracts_format: str | None = None,
 ) -> dict[str, Any]:
     """Ingest a drop, evaluate the trials, export candidates, criteria and run.json.
 
@@ -181,6 +184,7 @@ def scan_flow(
         trials=trial_ids,
         as_of=as_of,
         full_refresh=full_refresh,
+        extracts_format=extracts_format,
     )
     trial_ids = s.trials or trials.discover_trials(s.trials_dir)
     # Each trial is loaded once, here: a broken one is refused before any work.
@@ -206,7 +210,7 @@ def _scan(s: Settings, chosen: list[Trial], run_id: str) -> dict[str, Any]:
     fingerprint = None
     try:
         t0 = time.monotonic()
-        files = _ingest(s.extracts, s.warehouse, run_id)
+        files = _ingest(s.extracts, s.warehouse, run_id, s.extracts_format)
         if s.full_refresh:
             with open_warehouse(s.warehouse) as con:
                 runs.declare_full_refresh(con, run_id)
@@ -324,6 +328,7 @@ def validate_flow(
     warehouse: Path | None = None,
     out: Path | None = None,
     as_of: date | None = None,
+    extracts_format: str | None = None,
 ) -> dict[str, Any]:
     """Ingest a drop and run the data-quality gate, without evaluating any trial.
 
@@ -332,14 +337,16 @@ def validate_flow(
     """
     from pipelines.checks import gate as quality
 
-    s = _settings(extracts=extracts, warehouse=warehouse, out=out, as_of=as_of)
+    s = _settings(
+        extracts=extracts, warehouse=warehouse, out=out, as_of=as_of, extracts_format=extracts_format
+    )
     run_id = runs.new_run_id()
     started_at = datetime.now()
     work_dir = quality.work_dir_for(s.out, run_id)
     evidence = s.out / quality.VALIDATION_DIR / run_id
     with run_lock(s.warehouse, f"validate run {run_id}", s.lock_wait_seconds):
         try:
-            files = _ingest(s.extracts, s.warehouse, run_id)
+            files = _ingest(s.extracts, s.warehouse, run_id, s.extracts_format)
             checked = _quality(s.warehouse, s.as_of, run_id, work_dir, s.dq_batch_rows)
             payload = _evidence_payload(s, run_id, started_at, files, checked)
             validation = gate_validation(checked.checks, evidence, work_dir, payload)

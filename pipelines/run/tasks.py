@@ -36,10 +36,12 @@ def say(message: str, **fields: Any) -> None:
 
 
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def ingest_files(extracts: Path, warehouse: Path, run_id: str) -> list[dict[str, Any]]:
-    """Load every new file of the drop (I/O: retried)."""
+def ingest_files(
+    extracts: Path, warehouse: Path, run_id: str, extracts_format: str | None = None
+) -> list[dict[str, Any]]:
+    """Load every new file of the drop with the reader of its form (I/O: retried)."""
     with open_warehouse(warehouse) as con:
-        results = forms.read_drop(con, extracts, run_id, progress=say)
+        results = forms.read_drop(con, extracts, run_id, progress=say, form=extracts_format)
     return [r.as_dict() for r in results]
 
 

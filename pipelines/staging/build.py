@@ -28,7 +28,14 @@ REFERENCE_DIR = SQL_DIR / "shared" / "data"
 STAGING_DIR = SQL_DIR / "staging"
 # The staged tables, the one list every stage reads (criteria fingerprints, checks, the
 # benchmark). stg_retired_loads first: every other staging table leaves out the files it lists.
-STAGING_ORDER = ("stg_retired_loads", "stg_patients", "stg_diagnoses", "stg_labs", "stg_medications")
+STAGING_ORDER = (
+    "stg_retired_loads",
+    "stg_patients",
+    "stg_diagnoses",
+    "stg_labs",
+    "stg_medications",
+    "stg_procedures",
+)
 # The staged tables that hold the drop's rows (stg_retired_loads is bookkeeping).
 STAGED_DATA_TABLES = STAGING_ORDER[1:]
 

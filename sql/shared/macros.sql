@@ -28,6 +28,7 @@ create or replace macro norm_code_system(v) as (
     case upper(regexp_replace(trim(v), '[^A-Za-z0-9]', '', 'g'))
         when 'SNOMED' then 'SNOMEDCT'
         when 'RXNORMCUI' then 'RXNORM'
+        when 'CPT' then 'CPT4'
         else upper(regexp_replace(trim(v), '[^A-Za-z0-9]', '', 'g'))
     end
 );

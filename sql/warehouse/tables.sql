@@ -80,6 +80,16 @@ create table if not exists raw_medications (
     _line bigint not null
 );
 
+-- Extract contract version 2 (optional kind): a drop without procedures leaves it empty.
+create table if not exists raw_procedures (
+    patient_id varchar not null,
+    code_system varchar not null,
+    code varchar not null,
+    procedure_date date not null,
+    _load_id bigint not null,
+    _line bigint not null
+);
+
 create table if not exists runs (
     run_id varchar primary key,
     started_at timestamp not null,

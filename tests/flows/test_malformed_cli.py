@@ -170,7 +170,7 @@ REFUSED = [
         "vitals.csv",
         LABS_HEADER + LAB,
         "vitals.csv: file name matches no kind (expected a name starting with patients, diagnoses, "
-        "labs or medications and ending .csv, .csv.gz or .parquet)",
+        "labs, medications or procedures and ending .csv, .csv.gz or .parquet)",
         id="name-matches-no-kind",
     ),
 ]

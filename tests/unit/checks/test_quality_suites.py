@@ -26,7 +26,14 @@ RUN_ID = "test-run"
 LONG_ID = "P" * 65
 
 # Files the planted rows claim to come from (load_id -> file name).
-FILES = {1: "patients.csv", 2: "diagnoses.csv", 3: "labs.csv", 4: "medications.parquet", 50: "labs_bad.csv"}
+FILES = {
+    1: "patients.csv",
+    2: "diagnoses.csv",
+    3: "labs.csv",
+    4: "medications.parquet",
+    5: "procedures.csv",
+    50: "labs_bad.csv",
+}
 
 CLEAN = {
     "raw_patients": [
@@ -52,6 +59,12 @@ CLEAN = {
              end_date="2026-06-01", frequency="QW"),
         dict(patient_id="P2", code_system="CVX", code="88", start_date="2025-10-01", frequency="ONCE"),
     ],
+    "raw_procedures": [
+        dict(patient_id="P1", code_system="ICD10PCS", code="0tb03zx", procedure_date="2026-06-01"),
+        dict(patient_id="P1", code_system="CPT", code="50200", procedure_date="2026-06-01"),
+        dict(patient_id="P2", code_system="HCPCS", code="Q2041", procedure_date="2025-01-01"),
+        dict(patient_id="P2", code_system="SNOMED", code="70536003", procedure_date="2020-01-01"),
+    ],
     "stg_patients": [
         dict(patient_id="P1", sex="F", birth_date="1980-05-01", birth_year=1980, site_id="SITE_A"),
         dict(patient_id="P2", sex="M", birth_year=1970, site_id="SITE_A", death_date="2026-01-01"),
@@ -68,6 +81,9 @@ CLEAN = {
     "stg_medications": [
         dict(patient_id="P1", ingredient="prednisone", start_date="2026-01-01", end_date="2026-02-01",
              dose_value=20, prednisone_equivalent_mg=20),
+    ],
+    "stg_procedures": [
+        dict(patient_id="P1", code_system="ICD10PCS", code="0TB03ZX", procedure_date="2026-06-01"),
     ],
 }  # fmt: skip
 
@@ -94,6 +110,17 @@ def lab(**given) -> dict:
 
 def med(**given) -> dict:
     return {"patient_id": "P1", "code_system": "RXNORM", "code": "8640", "start_date": "2026-01-01", **given}
+
+
+def px(**given) -> dict:
+    """A raw or staged procedures row (patient P1, a kidney biopsy on 2026-06-01)."""
+    return {
+        "patient_id": "P1",
+        "code_system": "CPT4",
+        "code": "50200",
+        "procedure_date": "2026-06-01",
+        **given,
+    }
 
 
 def stg(**given) -> dict:
@@ -181,6 +208,16 @@ PLANTED = [
     case("stg_labs", "orphan_labs", [stg(measure="hemoglobin", patient_id="P99")]),
     case("stg_diagnoses", "orphan_diagnoses", [dx(patient_id="P99")]),
     case("stg_medications", "orphan_medications", [rx(patient_id="P99")]),
+    case("raw_procedures", "patient_id_present", [px(patient_id=None)]),
+    case("raw_procedures", "patient_id_at_most_64_characters", [px(patient_id=LONG_ID)]),
+    case("raw_procedures", "code_system_is_contract_value", [px(code_system="OPCS4")]),
+    case("raw_procedures", "code_present", [px(code=None)]),
+    case("raw_procedures", "icd10pcs_code_format", [px(code_system="ICD10PCS", code="0TB03Z")]),
+    case("raw_procedures", "cpt4_code_format", [px(code="5020")]),
+    case("raw_procedures", "hcpcs_code_format", [px(code_system="HCPCS", code="24100")]),
+    case("raw_procedures", "snomedct_code_format", [px(code_system="SNOMEDCT", code="0123456")]),
+    case("stg_procedures", "procedure_date_not_after_as_of", [px(procedure_date="2026-12-01")]),
+    case("stg_procedures", "orphan_procedures", [px(patient_id="P99")]),
     case("raw_patients", "patient_conflicting_demographics", [
         pat(patient_id="P30", sex="F", birth_date="1980-05-01"),
         pat(patient_id="P30", sex="M", birth_date="1980-05-01"),
@@ -198,6 +235,7 @@ SCHEMA = [
         ("raw_diagnoses", "source"),
         ("raw_labs", "ref_high"),
         ("raw_medications", "route"),
+        ("raw_procedures", "procedure_date"),
     )
 ] + [
     pytest.param(table, f"{column}_is_a_{kind}", f"alter table {table} alter {column} type text", id=column)
@@ -210,6 +248,7 @@ SCHEMA = [
         ("raw_medications", "start_date", "date"),
         ("raw_medications", "end_date", "date"),
         ("raw_medications", "dose_value", "number"),
+        ("raw_procedures", "procedure_date", "date"),
     )
 ]  # fmt: skip
 
@@ -246,7 +285,9 @@ def _unconstrained_warehouse() -> duckdb.DuckDBPyConnection:
 
 
 def _load_of(table: str) -> int:
-    return {"patients": 1, "diagnoses": 2, "labs": 3, "medications": 4}[table.split("_", 1)[1]]
+    return {"patients": 1, "diagnoses": 2, "labs": 3, "medications": 4, "procedures": 5}[
+        table.split("_", 1)[1]
+    ]
 
 
 def _plant_clean(con: duckdb.DuckDBPyConnection) -> None:

@@ -460,7 +460,7 @@ def test_file_whose_name_matches_no_kind_is_refused(wh, tmp_path):
     assert result.status == "refused"
     assert describe(result) == (
         "vitals.csv: refused: file name matches no kind (expected a name starting with patients, "
-        "diagnoses, labs or medications and ending .csv, .csv.gz or .parquet)"
+        "diagnoses, labs, medications or procedures and ending .csv, .csv.gz or .parquet)"
     )
 
 

@@ -1,8 +1,28 @@
 -- crit_exc_prior_cart: one row per patient; exclusion exc_prior_cart (met = excluded).
--- Reads: stg_patients, stg_diagnoses, valuesets (prior_cart).
--- Any record of CAR-T therapy dated on or before the as-of date excludes; an
+-- Reads: stg_patients, stg_diagnoses, stg_procedures, valuesets (prior_cart).
+-- Any record of CAR-T therapy dated on or before the as-of date excludes: a history
+-- diagnosis (Z92.850) or the infusion as a procedure (ICD-10-PCS, HCPCS); an
 -- event-based exclusion, so no record means not_met.
-with cart as (
+with coded as (
+    -- diagnoses and procedures alike (a procedure's date stands for a diagnosis date)
+    select
+        patient_id,
+        code_system,
+        code,
+        code_as_reported,
+        diagnosis_date
+    from stg_diagnoses
+    union all
+    select
+        patient_id,
+        code_system,
+        code,
+        code_as_reported,
+        procedure_date as diagnosis_date
+    from stg_procedures
+),
+
+cart as (
     select
         d.patient_id,
         min(d.diagnosis_date) as first_date,
@@ -10,7 +30,7 @@ with cart as (
             d.code_system || ' ' || d.code_as_reported,
             (d.diagnosis_date, d.code_system, d.code_as_reported)
         ) as code
-    from stg_diagnoses as d
+    from coded as d
     inner join vs('prior_cart') as v
         on d.code_system = v.code_system and d.code = v.code
     where d.diagnosis_date <= as_of()

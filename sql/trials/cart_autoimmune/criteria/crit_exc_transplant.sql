@@ -1,13 +1,33 @@
 -- crit_exc_transplant: one row per patient; exclusion exc_transplant (met = excluded).
--- Reads: stg_patients, stg_diagnoses, valuesets (transplants), params.
+-- Reads: stg_patients, stg_diagnoses, stg_procedures, valuesets (transplants), params.
 -- met: a haematopoietic stem cell or solid organ transplant recorded at any time on or
--- before the as-of date (status or aftercare codes; corneal, skin, bone and hair
--- transplants are not in the value set). unknown (verify at screening): a transplant
+-- before the as-of date: a diagnosis (status or aftercare codes) or a procedure (the
+-- transplant itself: ICD-10-PCS, CPT4, HCPCS, SNOMED CT); corneal, skin, bone and hair
+-- transplants are not in the value set. unknown (verify at screening): a transplant
 -- whose organ is not coded, or acute GVHD recorded within window_days before the as-of
 -- date (inclusive): ICD does not code the GVHD grade, and the protocol excludes grade 2
 -- or above only. Otherwise not_met (event-based: no record).
 with limits as (
     select param('exc_transplant', 'window_days') as window_days
+),
+
+-- diagnoses and procedures alike (a procedure's date stands for a diagnosis date)
+coded as (
+    select
+        patient_id,
+        code_system,
+        code,
+        code_as_reported,
+        diagnosis_date
+    from stg_diagnoses
+    union all
+    select
+        patient_id,
+        code_system,
+        code,
+        code_as_reported,
+        procedure_date as diagnosis_date
+    from stg_procedures
 ),
 
 -- lookback: transplant records of any age; window: GVHD in [as_of - window_days, as_of]
@@ -17,7 +37,7 @@ records as (
         v.category,
         d.diagnosis_date,
         d.code_system || ' ' || d.code_as_reported as code
-    from stg_diagnoses as d
+    from coded as d
     cross join limits as l
     inner join vs('transplants') as v
         on d.code_system = v.code_system and d.code = v.code

@@ -1,12 +1,14 @@
 -- crit_exc_kidney_failure: one row per patient; exclusion exc_kidney_failure (met =
 -- excluded).
 -- Reads: stg_patients, stg_labs (via latest_result: measure egfr), stg_diagnoses,
--- valuesets (kidney_failure), params.
+-- stg_procedures, valuesets (kidney_failure), params.
 -- Three parts, OR in three values:
 --   eGFR: the latest within window_days before the as-of date (inclusive) is below
 --     egfr_below (strict: exactly 30 is not failure); '<15' is below, '<60' is open;
---   chronic dialysis (Z99.2, or end-stage renal disease N18.6) or a kidney transplant
---     (Z94.0, Z48.22): any record on or before the as-of date (a status, any age).
+--   chronic dialysis (Z99.2, or end-stage renal disease N18.6; or ESRD dialysis
+--     services as procedures, CPT4 90951-90970: a single dialysis session is not chronic
+--     dialysis and is not in the value set) or a kidney transplant (Z94.0, Z48.22, or the
+--     transplant as a procedure): any record on or before the as-of date (any age).
 -- met: a diagnosis, or an eGFR below the limit. not_met: no diagnosis and the latest
 -- eGFR at or above the limit. unknown: no diagnosis and no decisive eGFR in the window
 -- (a measurement-based exclusion without a test).
@@ -21,6 +23,25 @@ egfr as (
     select * from latest_result('egfr', (select lim.window_days from limits as lim))
 ),
 
+-- diagnoses and procedures alike (a procedure's date stands for a diagnosis date)
+coded as (
+    select
+        patient_id,
+        code_system,
+        code,
+        code_as_reported,
+        diagnosis_date
+    from stg_diagnoses
+    union all
+    select
+        patient_id,
+        code_system,
+        code,
+        code_as_reported,
+        procedure_date as diagnosis_date
+    from stg_procedures
+),
+
 -- lookback: any record on or before the as-of date
 diagnosed as (
     select
@@ -31,7 +52,7 @@ diagnosed as (
             || ' (' || replace(v.category, '_', ' ') || ')',
             ', ' order by d.diagnosis_date desc, d.code asc
         ) as listed
-    from stg_diagnoses as d
+    from coded as d
     inner join vs('kidney_failure') as v
         on d.code_system = v.code_system and d.code = v.code
     where d.diagnosis_date <= as_of()
