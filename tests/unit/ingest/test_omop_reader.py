@@ -384,7 +384,9 @@ def test_a_drop_without_concept_is_refused(wh, cdm):
     [
         pytest.param({"Patient.000.ndjson": '{"resourceType":"Patient"}\n'}, "fhir", id="bulk-ndjson"),
         pytest.param({"x.json": '{"resourceType": "Bundle", "entry": []}'}, "fhir", id="bundle-json"),
-        pytest.param({"x.json": '{"resourceType": "Patient"}'}, "contract", id="json-not-bundle"),
+        # the FHIR reader reads a single resource as a .json file too
+        pytest.param({"x.json": '{"resourceType": "Patient"}'}, "fhir", id="json-single-resource"),
+        pytest.param({"x.json": '{"name": "not fhir"}'}, "contract", id="json-without-resource-type"),
         pytest.param({"PERSON.csv": "person_id\n"}, "omop", id="omop-person-upper"),
         pytest.param({"person.parquet": ""}, "omop", id="omop-person-parquet"),
         pytest.param({"cdm.duckdb": ""}, "omop", id="duckdb-file"),
