@@ -4,8 +4,11 @@
 -- window) takes the category of its longest matching value-set code, so C44.311 (basal
 -- cell, an exception) is not read as plain 'C' (malignant). met: any 'malignant' record.
 -- unknown (verify at screening): prostate cancer or DCIS, excepted only after radical
--- surgery, which is not in the extracts; skin cancer of unspecified type. Exceptions
--- (basal or squamous cell skin cancer, cervical carcinoma in situ) do not count.
+-- surgery, which is not in the extracts; skin cancer of unspecified type; a neoplasm
+-- whose behaviour the code does not state (SNOMED 126906006 neoplasm of prostate); a
+-- suspected cancer. Exceptions (basal or squamous cell skin cancer, cervical carcinoma
+-- in situ) do not count. Codes match on code system and code: ICD-10-CM by prefix where
+-- the value set says so, SNOMED CT codes exactly (a benign neoplasm is in no row).
 -- Otherwise not_met (event-based: no record).
 with matched as (
     select
@@ -32,11 +35,12 @@ decided as (
         arg_max(code, (diagnosis_date, code)) filter (where category = 'malignant') as malignant,
         max(diagnosis_date) filter (where category like 'verify%') as verify_date,
         string_agg(
-            code || ' on ' || strftime(diagnosis_date, '%Y-%m-%d') || if(
-                category = 'verify_surgery',
-                ' (excepted only after radical surgery: verify)',
-                ' (skin cancer type not coded: verify basal or squamous)'
-            ),
+            code || ' on ' || strftime(diagnosis_date, '%Y-%m-%d') || case category
+                when 'verify_surgery' then ' (excepted only after radical surgery: verify)'
+                when 'verify_skin_type' then ' (skin cancer type not coded: verify basal or squamous)'
+                when 'verify_uncertain' then ' (neoplasm of unstated behaviour: verify whether malignant)'
+                when 'verify_suspected' then ' (suspected, not diagnosed: verify)'
+            end,
             '; ' order by diagnosis_date desc, code asc
         ) filter (where category like 'verify%') as verify,
         string_agg(
