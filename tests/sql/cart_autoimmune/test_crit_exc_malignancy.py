@@ -149,7 +149,8 @@ def test_exc_malignancy_uncertain_behaviour_evidence_says_why(scenario):
     scenario.diagnosis("254701007", "2017-01-01", code_system="SNOMEDCT")
     assert scenario.evaluate()["exc_malignancy"] == (
         "unknown",
-        "SNOMEDCT 126906006 on 2019-02-03 (neoplasm of unstated behaviour: verify whether malignant); "
+        "SNOMEDCT 126906006 on 2019-02-03 (neoplasm of uncertain or unstated behaviour: "
+        "verify whether malignant); "
         "not counted (protocol exception): SNOMEDCT 254701007 on 2017-01-01",
     )
 
@@ -162,3 +163,29 @@ def test_exc_malignancy_snomed_rows_match_exactly():
             rows = [r for r in csv.DictReader(f) if r["code_system"] == "SNOMEDCT"]
         assert rows
         assert all(r["match"] == "exact" and r["code"].isdigit() and r["source"] for r in rows), trial
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        pytest.param("363346000", "met", id="vsac-malignant-neoplastic-disease"),
+        pytest.param("93655004", "met", id="vsac-melanoma-of-skin-is-not-an-exception"),
+        pytest.param("402537005", "met", id="vsac-metastatic-basal-cell-carcinoma"),
+        pytest.param("91860005", "met", id="vsac-aml-in-remission"),
+        pytest.param("369606006", "met", id="vsac-metastasis-from-prostate"),
+        pytest.param("427492003", "met", id="vsac-hormone-refractory-prostate-cancer-is-not-local"),
+        pytest.param("403915004", "not_met", id="vsac-basal-cell-scalp"),
+        pytest.param("403899005", "not_met", id="vsac-squamous-cell-skin-of-trunk"),
+        pytest.param("417264005", "not_met", id="vsac-keratoacanthoma-of-skin"),
+        pytest.param("93974005", "unknown", id="vsac-primary-prostate-cancer-surgery-not-in-extracts"),
+        pytest.param("95014000", "unknown", id="vsac-uncertain-behaviour-of-prostate"),
+        pytest.param("109995007", "unknown", id="vsac-myelodysplastic-syndrome-uncertain"),
+        pytest.param("94047004", "unknown", id="vsac-primary-skin-malignancy-type-not-coded"),
+        pytest.param("255071008", "unknown", id="vsac-squamous-cell-lip-skin-or-mucosa"),
+        pytest.param("92691004", "not_met", id="prostate-carcinoma-in-situ-as-icd-d07-5"),
+    ],
+)
+def test_exc_malignancy_vsac_snomed_codes(scenario, code, expected):
+    scenario.patient().diagnosis(code, "2018-05-01", code_system="SNOMEDCT")
+    status, evidence = scenario.evaluate()["exc_malignancy"]
+    assert status == expected, evidence

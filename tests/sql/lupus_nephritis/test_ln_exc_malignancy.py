@@ -76,5 +76,23 @@ def test_ln_exc_malignancy_uncertain_behaviour_evidence_says_why(scenario):
     scenario.patient().diagnosis("126906006", "2024-02-03", code_system="SNOMEDCT")
     assert scenario.evaluate(TRIAL)["exc_malignancy"] == (
         "unknown",
-        "SNOMEDCT 126906006 on 2024-02-03 (neoplasm of unstated behaviour: verify whether malignant)",
+        "SNOMEDCT 126906006 on 2024-02-03 (neoplasm of uncertain or unstated behaviour: "
+        "verify whether malignant)",
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        pytest.param("93974005", "met", id="vsac-primary-prostate-cancer"),
+        pytest.param("91860005", "met", id="vsac-aml-in-remission"),
+        pytest.param("402537005", "met", id="vsac-metastatic-basal-cell-carcinoma"),
+        pytest.param("403915004", "unknown", id="vsac-basal-cell-scalp-verify-treatment"),
+        pytest.param("95014000", "unknown", id="vsac-uncertain-behaviour-of-prostate"),
+        pytest.param("94047004", "unknown", id="vsac-skin-malignancy-type-not-coded"),
+    ],
+)
+def test_ln_exc_malignancy_vsac_snomed_codes(scenario, code, expected):
+    scenario.patient().diagnosis(code, "2024-01-01", code_system="SNOMEDCT")
+    status, evidence = scenario.evaluate(TRIAL)["exc_malignancy"]
+    assert status == expected, evidence

@@ -8,8 +8,9 @@
 -- met: a 'malignant' record in the window. unknown (verify at screening): an exception
 -- (basal or squamous cell skin cancer, cervical carcinoma in situ) in the window, which
 -- is excepted only when adequately treated (not in the extracts), skin cancer of
--- unspecified type, a neoplasm whose behaviour the code does not state (SNOMED 126906006)
--- or a suspected cancer. not_met: otherwise (event-based; older records are named).
+-- unspecified type or a squamous cell carcinoma whose site may be skin, a neoplasm of
+-- uncertain or unstated behaviour (SNOMED 'neoplasm of uncertain behavior of ...',
+-- myelodysplastic syndrome, 126906006) or a suspected cancer. not_met: otherwise (event-based; older records are named).
 -- Codes match on code system and code; SNOMED CT codes exactly (no benign neoplasm row).
 with limits as (
     select
@@ -51,7 +52,8 @@ decided as (
             code || ' on ' || strftime(diagnosis_date, '%Y-%m-%d') || case category
                 when 'exception' then ' (protocol exception only if adequately treated: verify)'
                 when 'verify_skin_type' then ' (skin cancer type not coded: verify basal or squamous)'
-                when 'verify_uncertain' then ' (neoplasm of unstated behaviour: verify whether malignant)'
+                when 'verify_skin_site' then ' (squamous cell carcinoma, skin or not: verify the site)'
+                when 'verify_uncertain' then ' (neoplasm of uncertain or unstated behaviour: verify whether malignant)'
                 when 'verify_suspected' then ' (suspected, not diagnosed: verify)'
             end,
             '; ' order by diagnosis_date desc, code asc
