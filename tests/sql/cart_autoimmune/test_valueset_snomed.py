@@ -35,3 +35,19 @@ def test_cart_other_value_sets_snomed(scenario, code, criterion, expected):
     scenario.patient().diagnosis(code, "2026-11-20", code_system="SNOMEDCT")
     status, evidence = scenario.evaluate()[criterion]
     assert status == expected, evidence
+
+
+@pytest.mark.parametrize(
+    ("code", "criterion", "expected"),
+    [
+        pytest.param("161665007", "exc_transplant", "met", id="vsac-history-of-renal-transplant"),
+        pytest.param("236436003", "exc_transplant", "met", id="vsac-esrf-with-renal-transplant"),
+        pytest.param("77386006", "exc_pregnancy", "met", id="vsac-pregnant"),
+        pytest.param("25380002", "inc_diagnosis", "met", id="vsac-pericarditis-due-to-sle"),
+        pytest.param("200936003", "inc_diagnosis", "not_met", id="lupus-erythematosus-nos-is-not-sle"),
+    ],
+)
+def test_cart_vsac_value_sets_snomed(scenario, code, criterion, expected):
+    scenario.patient().diagnosis(code, "2026-11-01", code_system="SNOMEDCT")
+    status, evidence = scenario.evaluate()[criterion]
+    assert status == expected, evidence

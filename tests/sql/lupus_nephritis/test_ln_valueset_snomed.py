@@ -49,3 +49,36 @@ def test_ln_other_value_sets_snomed(scenario, code, criterion, expected):
     scenario.patient().diagnosis(code, "2026-11-01", code_system="SNOMEDCT")
     status, evidence = scenario.evaluate(TRIAL)[criterion]
     assert status == expected, evidence
+
+
+@pytest.mark.parametrize(
+    ("code", "criterion", "expected"),
+    [
+        pytest.param("236435004", "exc_kidney_failure", "met", id="vsac-esrf-on-dialysis"),
+        pytest.param("236436003", "exc_kidney_failure", "met", id="vsac-esrf-with-renal-transplant"),
+        pytest.param("161665007", "exc_kidney_failure", "met", id="vsac-history-of-renal-transplant"),
+        pytest.param("77386006", "exc_pregnancy", "met", id="vsac-pregnant"),
+        pytest.param("65147003", "exc_pregnancy", "met", id="vsac-twin-pregnancy"),
+    ],
+)
+def test_ln_vsac_value_sets_snomed(scenario, code, criterion, expected):
+    scenario.patient().diagnosis(code, "2026-11-01", code_system="SNOMEDCT")
+    status, evidence = scenario.evaluate(TRIAL)[criterion]
+    assert status == expected, evidence
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        pytest.param("95408003", "SLE", id="vsac-sle-arthritis"),
+        pytest.param("403487009", "SLE", id="vsac-fulminating-sle"),
+        pytest.param("80258006", None, id="drug-induced-lupus-left-out-as-m32-0"),
+        pytest.param("19682006", None, id="lupus-hepatitis-is-not-sle"),
+    ],
+)
+def test_ln_sle_codes_of_the_vsac_lupus_set(scenario, wh, code, expected):
+    scenario.patient().diagnosis(code, "2024-01-01", code_system="SNOMEDCT")
+    scenario.evaluate(TRIAL)
+    query = f'select disease from "{TRIAL}".patient_diseases where patient_id = ?'
+    rows = wh.execute(query, ["P1"]).fetchall()
+    assert [r[0] for r in rows] == ([expected] if expected else [])
