@@ -1,7 +1,11 @@
 """exc_malignancy: any malignancy before screening excludes, except the protocol's
 exceptions; prostate cancer and DCIS need radical surgery, which is not in the extracts."""
 
+import csv
+
 import pytest
+
+from pipelines.settings import SQL_DIR
 
 
 @pytest.mark.parametrize(
@@ -83,3 +87,105 @@ def test_exc_malignancy_no_record_is_not_met(scenario):
         "not_met",
         "no malignancy recorded on or before 2026-11-26",
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        pytest.param("314994000", "met", id="snomed-metastatic-prostate-cancer-is-not-local"),
+        pytest.param("363406005", "met", id="snomed-colon-cancer"),
+        pytest.param("94260004", "met", id="snomed-secondary-colon-cancer"),
+        pytest.param("254837009", "met", id="snomed-breast-cancer"),
+        pytest.param("423121009", "met", id="snomed-nsclc-stage-4"),
+        pytest.param("67811000119102", "met", id="snomed-small-cell-lung-stage-1"),
+        pytest.param("254701007", "not_met", id="snomed-basal-cell-skin-is-an-exception"),
+        pytest.param("254651007", "not_met", id="snomed-squamous-cell-skin-is-an-exception"),
+        pytest.param("92564006", "not_met", id="snomed-cervical-cis-is-an-exception"),
+        pytest.param("399068003", "unknown", id="snomed-prostate-cancer-surgery-not-in-extracts"),
+        pytest.param("109889007", "unknown", id="snomed-dcis-surgery-not-in-extracts"),
+        pytest.param("126906006", "unknown", id="snomed-neoplasm-of-prostate-behaviour-unstated"),
+        pytest.param("162573006", "unknown", id="snomed-suspected-lung-cancer"),
+        pytest.param("68496003", "not_met", id="snomed-colon-polyp-benign"),
+        pytest.param("713197008", "not_met", id="snomed-rectal-polyp-benign"),
+    ],
+)
+def test_exc_malignancy_snomed_codes(scenario, code, expected):
+    scenario.patient().diagnosis(code, "2018-05-01", code_system="SNOMED CT")
+    status, evidence = scenario.evaluate()["exc_malignancy"]
+    assert status == expected, evidence
+
+
+@pytest.mark.parametrize(
+    ("code", "code_system"),
+    [
+        pytest.param("363406005", "ICD10CM", id="snomed-code-sent-as-icd10"),
+        pytest.param("C50.911", "SNOMEDCT", id="icd10-code-sent-as-snomed"),
+        pytest.param("C61", "SNOMEDCT", id="icd10-prostate-sent-as-snomed"),
+    ],
+)
+def test_exc_malignancy_matches_code_system_with_code(scenario, code, code_system):
+    scenario.patient().diagnosis(code, "2018-05-01", code_system=code_system)
+    assert scenario.evaluate()["exc_malignancy"][0] == "not_met"
+
+
+@pytest.mark.parametrize(
+    ("codes", "expected"),
+    [
+        pytest.param(["399068003", "314994000"], "met", id="snomed-prostate-with-metastasis"),
+        pytest.param(["254701007", "126906006"], "unknown", id="snomed-exception-and-uncertain"),
+        pytest.param(["126906006", "363406005"], "met", id="snomed-malignant-beats-uncertain"),
+    ],
+)
+def test_exc_malignancy_snomed_combinations(scenario, codes, expected):
+    scenario.patient()
+    for code in codes:
+        scenario.diagnosis(code, "2018-05-01", code_system="SNOMEDCT")
+    status, evidence = scenario.evaluate()["exc_malignancy"]
+    assert status == expected, evidence
+
+
+def test_exc_malignancy_uncertain_behaviour_evidence_says_why(scenario):
+    scenario.patient().diagnosis("126906006", "2019-02-03", code_system="SNOMEDCT")
+    scenario.diagnosis("254701007", "2017-01-01", code_system="SNOMEDCT")
+    assert scenario.evaluate()["exc_malignancy"] == (
+        "unknown",
+        "SNOMEDCT 126906006 on 2019-02-03 (neoplasm of uncertain or unstated behaviour: "
+        "verify whether malignant); "
+        "not counted (protocol exception): SNOMEDCT 254701007 on 2017-01-01",
+    )
+
+
+def test_exc_malignancy_snomed_rows_match_exactly():
+    """A SNOMED CT code is no prefix of another concept: every SNOMED row matches exactly."""
+    for trial in ("cart_autoimmune", "lupus_nephritis"):
+        path = SQL_DIR / "trials" / trial / "valuesets" / "malignancy.csv"
+        with path.open(encoding="utf-8") as f:
+            rows = [r for r in csv.DictReader(f) if r["code_system"] == "SNOMEDCT"]
+        assert rows
+        assert all(r["match"] == "exact" and r["code"].isdigit() and r["source"] for r in rows), trial
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        pytest.param("363346000", "met", id="vsac-malignant-neoplastic-disease"),
+        pytest.param("93655004", "met", id="vsac-melanoma-of-skin-is-not-an-exception"),
+        pytest.param("402537005", "met", id="vsac-metastatic-basal-cell-carcinoma"),
+        pytest.param("91860005", "met", id="vsac-aml-in-remission"),
+        pytest.param("369606006", "met", id="vsac-metastasis-from-prostate"),
+        pytest.param("427492003", "met", id="vsac-hormone-refractory-prostate-cancer-is-not-local"),
+        pytest.param("403915004", "not_met", id="vsac-basal-cell-scalp"),
+        pytest.param("403899005", "not_met", id="vsac-squamous-cell-skin-of-trunk"),
+        pytest.param("417264005", "not_met", id="vsac-keratoacanthoma-of-skin"),
+        pytest.param("93974005", "unknown", id="vsac-primary-prostate-cancer-surgery-not-in-extracts"),
+        pytest.param("95014000", "unknown", id="vsac-uncertain-behaviour-of-prostate"),
+        pytest.param("109995007", "unknown", id="vsac-myelodysplastic-syndrome-uncertain"),
+        pytest.param("94047004", "unknown", id="vsac-primary-skin-malignancy-type-not-coded"),
+        pytest.param("255071008", "unknown", id="vsac-squamous-cell-lip-skin-or-mucosa"),
+        pytest.param("92691004", "not_met", id="prostate-carcinoma-in-situ-as-icd-d07-5"),
+    ],
+)
+def test_exc_malignancy_vsac_snomed_codes(scenario, code, expected):
+    scenario.patient().diagnosis(code, "2018-05-01", code_system="SNOMEDCT")
+    status, evidence = scenario.evaluate()["exc_malignancy"]
+    assert status == expected, evidence

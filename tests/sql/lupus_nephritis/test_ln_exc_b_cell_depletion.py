@@ -30,6 +30,8 @@ def infusion(
             infusion("rituximab 10 MG/ML", -400, -365, "Q2W"), "met", id="order-ending-on-window-start"
         ),
         pytest.param(infusion("MabThera 500 mg", -100), "met", id="brand-name-mabthera"),
+        pytest.param(infusion("IV", -100, code="1657862"), "met", id="rxnorm-scd-code"),
+        pytest.param(infusion("IV", -100, code="2105834"), "met", id="rxnorm-rituximab-abbs"),
         pytest.param(infusion("obinutuzumab 1000 MG", -300), "met", id="obinutuzumab-by-name"),
         pytest.param(infusion("Gazyva", -300), "met", id="obinutuzumab-brand-gazyva"),
         pytest.param(infusion("ocrelizumab 300 MG", -200), "met", id="ocrelizumab-by-name"),

@@ -1,19 +1,23 @@
 -- crit_exc_live_vaccine: one row per patient; exclusion exc_live_vaccine (met = excluded).
 -- Reads: stg_patients, stg_medications, valuesets (live_vaccines), params.
--- A live vaccine (CVX codes of the value set; CVX '3' = '03') administered within
--- window_days before the as-of date (inclusive) excludes; an event-based exclusion, so
--- no record means not_met. Non-live vaccines (187 zoster recombinant, 141 inactivated
--- influenza) are not in the value set.
+-- A vaccine administered within window_days before the as-of date (inclusive), matched on
+-- code system and code (CVX '3' = '03'). met: a code of category 'live' (the CDC CVX
+-- table's live vaccines, BCG and oral typhoid by product class). unknown: only codes of
+-- category 'verify', which the code alone cannot call live or not (an unspecified
+-- formulation of a vaccine made both live and inactivated, e.g. CVX 188 zoster; CVX 206,
+-- named live but non-replicating). not_met: otherwise (event-based: no record). Non-live
+-- vaccines (187 zoster recombinant, 141 inactivated influenza) are not in the value set.
 with limits as (
     select param('exc_live_vaccine', 'window_days') as window_days
 ),
 
 -- window: start_date (the administration date) in [as_of - window_days, as_of]
-vaccines as (
+given as (
     select
         m.patient_id,
-        max(m.start_date) as last_date,
-        arg_max('CVX ' || m.code || ' (' || v.display || ')', (m.start_date, m.code, v.display)) as vaccine
+        m.start_date,
+        v.category,
+        'CVX ' || m.code || ' (' || v.display || ')' as vaccine
     from stg_medications as m
     cross join limits as l
     inner join vs('live_vaccines') as v
@@ -21,20 +25,36 @@ vaccines as (
     where
         m.start_date <= as_of()
         and m.start_date >= as_of() - cast(l.window_days as integer)
-    group by m.patient_id
+),
+
+vaccines as (
+    select
+        patient_id,
+        max(start_date) filter (where category = 'live') as live_date,
+        arg_max(vaccine, (start_date, vaccine)) filter (where category = 'live') as live,
+        max(start_date) filter (where category = 'verify') as verify_date,
+        arg_max(vaccine, (start_date, vaccine)) filter (where category = 'verify') as verify
+    from given
+    group by patient_id
 ),
 
 final as (
     select
         p.patient_id,
         'exc_live_vaccine' as criterion_id,
-        if(v.patient_id is not null, 'met', 'not_met') as status,
+        case
+            when v.live is not null then 'met'
+            when v.verify is not null then 'unknown'
+            else 'not_met'
+        end as status,
         coalesce(
-            'live vaccine ' || v.vaccine || ' on ' || strftime(v.last_date, '%Y-%m-%d'),
+            'live vaccine ' || v.live || ' on ' || strftime(v.live_date, '%Y-%m-%d'),
+            'vaccine ' || v.verify || ' on ' || strftime(v.verify_date, '%Y-%m-%d')
+            || ': live or not cannot be told from the code, verify the product',
             'no live vaccine within ' || cast(l.window_days as integer)
             || ' days before ' || strftime(as_of(), '%Y-%m-%d')
         ) as evidence,
-        v.last_date as evidence_date
+        coalesce(v.live_date, v.verify_date) as evidence_date
     from stg_patients as p
     cross join limits as l
     left join vaccines as v on p.patient_id = v.patient_id

@@ -4,8 +4,13 @@
 -- window) takes the category of its longest matching value-set code, so C44.311 (basal
 -- cell, an exception) is not read as plain 'C' (malignant). met: any 'malignant' record.
 -- unknown (verify at screening): prostate cancer or DCIS, excepted only after radical
--- surgery, which is not in the extracts; skin cancer of unspecified type. Exceptions
--- (basal or squamous cell skin cancer, cervical carcinoma in situ) do not count.
+-- surgery, which is not in the extracts; skin cancer of unspecified type, or a squamous
+-- cell carcinoma whose site may be skin; a neoplasm of uncertain or unstated behaviour
+-- (SNOMED 'neoplasm of uncertain behavior of ...', myelodysplastic syndrome, 126906006
+-- neoplasm of prostate); a suspected cancer. Exceptions (basal or squamous cell skin
+-- cancer, keratoacanthoma, cervical carcinoma in situ) do not count; a metastatic basal
+-- cell carcinoma is malignant. Codes match on code system and code: ICD-10-CM by prefix where
+-- the value set says so, SNOMED CT codes exactly (a benign neoplasm is in no row).
 -- Otherwise not_met (event-based: no record).
 with matched as (
     select
@@ -32,11 +37,13 @@ decided as (
         arg_max(code, (diagnosis_date, code)) filter (where category = 'malignant') as malignant,
         max(diagnosis_date) filter (where category like 'verify%') as verify_date,
         string_agg(
-            code || ' on ' || strftime(diagnosis_date, '%Y-%m-%d') || if(
-                category = 'verify_surgery',
-                ' (excepted only after radical surgery: verify)',
-                ' (skin cancer type not coded: verify basal or squamous)'
-            ),
+            code || ' on ' || strftime(diagnosis_date, '%Y-%m-%d') || case category
+                when 'verify_surgery' then ' (excepted only after radical surgery: verify)'
+                when 'verify_skin_type' then ' (skin cancer type not coded: verify basal or squamous)'
+                when 'verify_skin_site' then ' (squamous cell carcinoma, skin or not: verify the site)'
+                when 'verify_uncertain' then ' (neoplasm of uncertain or unstated behaviour: verify whether malignant)'
+                when 'verify_suspected' then ' (suspected, not diagnosed: verify)'
+            end,
             '; ' order by diagnosis_date desc, code asc
         ) filter (where category like 'verify%') as verify,
         string_agg(

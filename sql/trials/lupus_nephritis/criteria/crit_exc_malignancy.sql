@@ -7,8 +7,11 @@
 -- window counts even if first recorded earlier.
 -- met: a 'malignant' record in the window. unknown (verify at screening): an exception
 -- (basal or squamous cell skin cancer, cervical carcinoma in situ) in the window, which
--- is excepted only when adequately treated (not in the extracts), or skin cancer of
--- unspecified type. not_met: otherwise (event-based; older records are named).
+-- is excepted only when adequately treated (not in the extracts), skin cancer of
+-- unspecified type or a squamous cell carcinoma whose site may be skin, a neoplasm of
+-- uncertain or unstated behaviour (SNOMED 'neoplasm of uncertain behavior of ...',
+-- myelodysplastic syndrome, 126906006) or a suspected cancer. not_met: otherwise (event-based; older records are named).
+-- Codes match on code system and code; SNOMED CT codes exactly (no benign neoplasm row).
 with limits as (
     select
         cast(as_of() - to_years(cast(param('exc_malignancy', 'lookback_years') as integer)) as date)
@@ -46,11 +49,13 @@ decided as (
         ) as malignant,
         max(diagnosis_date) filter (where in_window and category != 'malignant') as verify_date,
         string_agg(
-            code || ' on ' || strftime(diagnosis_date, '%Y-%m-%d') || if(
-                category = 'exception',
-                ' (protocol exception only if adequately treated: verify)',
-                ' (skin cancer type not coded: verify basal or squamous)'
-            ),
+            code || ' on ' || strftime(diagnosis_date, '%Y-%m-%d') || case category
+                when 'exception' then ' (protocol exception only if adequately treated: verify)'
+                when 'verify_skin_type' then ' (skin cancer type not coded: verify basal or squamous)'
+                when 'verify_skin_site' then ' (squamous cell carcinoma, skin or not: verify the site)'
+                when 'verify_uncertain' then ' (neoplasm of uncertain or unstated behaviour: verify whether malignant)'
+                when 'verify_suspected' then ' (suspected, not diagnosed: verify)'
+            end,
             '; ' order by diagnosis_date desc, code asc
         ) filter (where in_window and category != 'malignant') as verify,
         string_agg(
