@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pipelines.errors import CohortscanError
 from pipelines.run.prefect_api import prefect_api
-from pipelines.settings import PROJECT_ROOT, Settings
+from pipelines.settings import NO_TELEMETRY_ENV, PROJECT_ROOT, Settings
 
 
 def _date(text: str) -> date:
@@ -153,7 +153,7 @@ def _quiet_prefect() -> None:
     os.environ.setdefault(
         "PREFECT_LOGGING_SETTINGS_PATH", str(PROJECT_ROOT / "pipelines" / "run" / "logging.yml")
     )
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.update(NO_TELEMETRY_ENV)  # forced: never sent, whatever the environment says
     # On a loaded 2-core machine the temporary API server can need more than 20 s.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("PREFECT_CLI_PROMPT", "false")
@@ -276,7 +276,13 @@ def cmd_runs(settings: Settings, limit: int) -> int:
 
 
 def cmd_serve(settings: Settings) -> int:
+    """Serve the nightly deployment on a lasting Prefect server; refused without one
+    (a temporary server would die with this process, and the schedule with it)."""
+    from pipelines.run.prefect_api import require_lasting_server, ui_url
+
     _quiet_prefect()
+    api_url = require_lasting_server()
+    print(f"cohortscan: serving scan/nightly-scan on {api_url} (UI: {ui_url(api_url)})", file=sys.stderr)
     from pipelines.run.deploy import serve_nightly
 
     serve_nightly(settings)

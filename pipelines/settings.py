@@ -18,6 +18,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = PROJECT_ROOT / "sql"
 
+# Nothing leaves the building: usage statistics and telemetry of Great Expectations and
+# Prefect are off in every process cohortscan starts (the CLI sets these in its own
+# environment, which the temporary Prefect server and every subprocess inherit; the
+# README names them for `prefect server start` and a worker, and pyproject.toml's
+# [tool.prefect] turns the server's off for any prefect command run from the project).
+NO_TELEMETRY_ENV = {
+    "GX_ANALYTICS_ENABLED": "False",  # Great Expectations usage statistics
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # the Prefect server's telemetry service
+    "DO_NOT_TRACK": "1",  # Prefect's SDK analytics (prefect/_internal/analytics)
+    "PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY": "false",  # run telemetry to Prefect Cloud
+}
+
 
 class Settings(BaseSettings):
     """Where cohortscan reads, writes and what it evaluates."""

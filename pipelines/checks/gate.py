@@ -52,6 +52,7 @@ from pipelines.checks.suites import Rule, Suite, load_rules, load_suites, parame
 from pipelines.errors import ValidationFailed
 from pipelines.files import write_json
 from pipelines.ingest import contract
+from pipelines.settings import NO_TELEMETRY_ENV
 from pipelines.warehouse.connect import ident, read_sql, scalar
 
 DEFAULT_BATCH_ROWS = 250_000
@@ -289,8 +290,10 @@ def context(work_dir: Path):
     Progress bars are off (the CLI stays readable); the stores are files, so each stage
     of a run adds to the same Data Docs.
     """
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # no usage statistics sent
+    os.environ["GX_ANALYTICS_ENABLED"] = NO_TELEMETRY_ENV["GX_ANALYTICS_ENABLED"]  # nothing sent
     ctx = gx.get_context(mode="file", project_root_dir=str(work_dir))
+    if ctx.config.analytics_enabled is not False:
+        ctx.enable_analytics(False)  # kept in the context's great_expectations.yml
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     if DOCS_SITE not in (ctx.get_config().data_docs_sites or {}):
         ctx.add_data_docs_site(

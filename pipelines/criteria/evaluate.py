@@ -31,7 +31,8 @@ from pipelines.warehouse.connect import ident, read_sql, run_sql_file, scalar
 
 COHORT_DIR = SQL_DIR / "cohort"
 # In dependency order. The funnel/status/reasons views by group feed the feasibility
-# report (pipelines/exports/feasibility.py); cohort_changes feeds changes.csv.
+# report (pipelines/exports/feasibility.py); cohort_changes feeds changes.csv, and
+# cohort_status_delta the rows of patient_status_history (from cohort_previous_status).
 COHORT_VIEWS = (
     "cohort_criteria_tally",
     "cohort_decisions",
@@ -44,6 +45,9 @@ COHORT_VIEWS = (
     "cohort_status_by_group",
     "cohort_potential_reasons",
     "cohort_patient_status",
+    "cohort_previous_run",
+    "cohort_previous_status",
+    "cohort_status_delta",
     "cohort_changes",
 )
 STATUSES = ("met", "not_met", "unknown", "manual")

@@ -24,7 +24,7 @@ import duckdb
 from pipelines import files
 from pipelines.criteria.trials import Trial
 from pipelines.exports import feasibility
-from pipelines.warehouse.connect import ident
+from pipelines.warehouse.connect import ident, scalar
 
 # Views of a trial that several of its exports read, computed once per export
 # (`shared_views`): patient_diseases (candidates, and the feasibility views through
@@ -77,27 +77,6 @@ def criteria_query(trial: Trial) -> str:
         f"join {schema}.criteria_manifest as m on r.criterion_id = m.criterion_id "
         "order by r.patient_id, m.ordinal"
     )
-
-
-def status_history_query(trial: Trial) -> tuple[str, list[str]]:
-    """SELECT of this run's rows of `patient_status_history`: every patient's status and
-    the status of every criterion (a list in manifest order), the rows of the trial's view
-    `cohort_patient_status`. Built from one grouping of `criteria_results` with a column
-    per criterion (as candidates.csv), far cheaper than the view's ordered list."""
-    schema = ident(trial.id)
-    items = ", ".join(
-        "{'criterion_id': ?, 'status': first(r.status) filter (where r.criterion_id = ?)}"
-        for _ in trial.criteria
-    )
-    query = (
-        f"with criteria as (select r.patient_id, [{items}] as criteria "
-        f"from {schema}.criteria_results as r group by r.patient_id) "
-        "select rc.trial_id, rc.as_of, e.patient_id, e.site_id, e.status, c.criteria "
-        f"from {schema}.cohort_decisions as e "
-        "join criteria as c on e.patient_id = c.patient_id "
-        f"cross join {schema}.run_context as rc"
-    )
-    return query, [value for c in trial.criteria for value in (c.id, c.id)]
 
 
 @contextmanager
@@ -167,32 +146,43 @@ def changes_query(trial: Trial) -> str:
 
 
 def record_statuses(con: duckdb.DuckDBPyConnection, trial: Trial, run_id: str) -> int:
-    """Store every patient's status and criteria statuses of this run (for changes.csv).
+    """Record this run's statuses for the next run's changes.csv; return the rows added.
 
-    Idempotent for a run (a retried export replaces its rows); a run's rows are read as
-    "previous" only once the run is recorded as succeeded in `runs`.
+    Only what changed since the previous successful run is stored (the trial's view
+    `cohort_status_delta`: a row per patient whose status, site or a criterion status
+    changed, or who came or left), and one `patient_status_runs` row saying the run
+    recorded its statuses. Idempotent for a run (a retried export replaces its rows); a
+    run's rows are read as "previous" only once the run is recorded as succeeded in `runs`.
     """
+    schema = ident(trial.id)
     con.execute("begin transaction")
     try:
+        for table in ("patient_status_history", "patient_status_runs"):
+            con.execute(f"delete from main.{table} where run_id = ? and trial_id = ?", [run_id, trial.id])
         con.execute(
-            "delete from patient_status_history where run_id = ? and trial_id = ?", [run_id, trial.id]
-        )
-        query, params = status_history_query(trial)
-        con.execute(
-            "insert into patient_status_history "
+            "insert into main.patient_status_history "
             "(run_id, trial_id, as_of, patient_id, site_id, status, criteria) "
-            f"select ?, trial_id, as_of, patient_id, site_id, status, criteria from ({query})",
-            [run_id, *params],
+            "select ?, trial_id, as_of, patient_id, site_id, status, criteria "
+            f"from {schema}.cohort_status_delta",
+            [run_id],
         )
-        count = con.execute(
-            "select count(*) from patient_status_history where run_id = ? and trial_id = ?",
+        changed = scalar(
+            con,
+            "select count(*) from main.patient_status_history where run_id = ? and trial_id = ?",
             [run_id, trial.id],
-        ).fetchone()[0]
+        )
+        con.execute(
+            "insert into main.patient_status_runs "
+            "(run_id, trial_id, as_of, patients, changed, full_snapshot) "
+            f"select ?, trial_id, as_of, (select count(*) from {schema}.cohort_decisions), ?, false "
+            f"from {schema}.run_context",
+            [run_id, changed],
+        )
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
-    return count
+    return changed
 
 
 class RunFolder:

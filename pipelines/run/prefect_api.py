@@ -32,12 +32,14 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from pipelines.errors import CohortscanError
+from pipelines.settings import NO_TELEMETRY_ENV
 
 # The temporary server's own settings: those Prefect's SubprocessASGIServer passes. (Its
 # event services, on by default, cost it about 0.3 s of CPU per scan: left on.)
@@ -49,6 +51,57 @@ SERVER_ENV = {
 # Settings of this process while it uses the temporary server.
 CLIENT_ENV = {"PREFECT_LOGGING_TO_API_ENABLED": "false"}
 LAUNCH_ATTEMPTS = 3
+# What `cohortscan serve` asks for when it has no lasting server (README, Operations).
+SERVE_COMMANDS = (
+    "start one with `.venv/bin/prefect server start`, then in another terminal run "
+    "`export PREFECT_API_URL=http://127.0.0.1:4200/api` and `.venv/bin/cohortscan serve` again"
+)
+HEALTH_TIMEOUT_SECONDS = 5.0
+
+
+def configured_api_url() -> str | None:
+    """The Prefect API configured for this process: PREFECT_API_URL, else the active
+    profile's or prefect.toml's (None: Prefect would start a temporary server)."""
+    if url := os.environ.get("PREFECT_API_URL"):
+        return url
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().api.url or None
+
+
+def require_lasting_server(timeout: float = HEALTH_TIMEOUT_SECONDS) -> str:
+    """The URL of the lasting Prefect API `cohortscan serve` registers with.
+
+    Refused (one line naming the commands to run) when none is configured, or when the
+    configured one does not answer: Prefect would otherwise register the deployment on
+    a temporary server that dies with the process. Any HTTP answer counts (a server
+    asking for credentials is there); no answer within `timeout` seconds does not.
+    """
+    url = configured_api_url()
+    if not url:
+        raise CohortscanError(
+            f"cohortscan serve needs a lasting Prefect server and PREFECT_API_URL is not set: {SERVE_COMMANDS}"
+        )
+    if not _answers(f"{url.rstrip('/')}/health", timeout):
+        raise CohortscanError(
+            f"cohortscan serve: the Prefect server at PREFECT_API_URL={url} does not answer: {SERVE_COMMANDS}"
+        )
+    return url
+
+
+def ui_url(api_url: str) -> str:
+    """The UI of a local Prefect server: its API URL without the trailing /api."""
+    return api_url.rstrip("/").removesuffix("/api") or api_url
+
+
+def _answers(url: str, timeout: float) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout):
+            return True
+    except urllib.error.HTTPError:
+        return True  # an HTTP status from a server that is there
+    except (OSError, ValueError):  # refused, unreachable, timed out, not a URL
+        return False
 
 
 class TemporaryServer:
@@ -76,7 +129,7 @@ class TemporaryServer:
                 "--host", "127.0.0.1", "--port", str(self.port),
                 "--log-level", "error", "--lifespan", "on",
             ],
-            env={**os.environ, **SERVER_ENV},
+            env={**os.environ, **NO_TELEMETRY_ENV, **SERVER_ENV},
             preexec_fn=_die_with_parent,
         )  # fmt: skip
 

@@ -76,10 +76,28 @@ def open_warehouse(path: Path | str, *, read_only: bool = False) -> Iterator[duc
         con.close()
 
 
+MIGRATE_STATUS_HISTORY = SQL_DIR / "warehouse" / "migrate_status_history.sql"
+
+
 def bootstrap(con: duckdb.DuckDBPyConnection) -> None:
     """Create the warehouse tables and the shared macros (idempotent)."""
     for path in BOOTSTRAP_FILES:
         run_sql_file(con, path)
+    if _status_history_is_snapshots(con):
+        run_sql_file(con, MIGRATE_STATUS_HISTORY)
+
+
+def _status_history_is_snapshots(con: duckdb.DuckDBPyConnection) -> bool:
+    """True for a warehouse written before patient_status_history held change rows
+    (its `status` still declared not null): it is migrated once."""
+    return bool(
+        scalar(
+            con,
+            "select count(*) from duckdb_columns() where database_name = current_database() "
+            "and schema_name = 'main' and table_name = 'patient_status_history' "
+            "and column_name = 'status' and not is_nullable",
+        )
+    )
 
 
 def run_sql_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:

@@ -1,38 +1,21 @@
 -- cohort_changes: one row per patient whose candidacy changed since the previous run of
 -- the trial that succeeded: new candidates, dropped candidates, eligible <-> potential.
--- Reads: cohort_decisions, criteria_results, criteria_manifest, run_context,
--- patient_status_history, runs.
+-- Reads: cohort_decisions, cohort_previous_run, cohort_previous_status, criteria_results,
+-- criteria_manifest.
 -- "Previous" is the latest run (by start time) that ended 'succeeded' in `runs` and
--- recorded this trial's statuses; the run being exported is still 'running', so it is
--- never its own previous run. No such run (the first run): no rows. A candidate is an
--- eligible or potential patient; a patient absent from one side has no status there
--- (new in the warehouse, or no longer in it). Ineligible to ineligible is no change.
--- This run's statuses are those cohort_patient_status records; the criteria statuses
+-- recorded this trial's statuses; its statuses are rebuilt from the change rows of
+-- patient_status_history by cohort_previous_status (the run being exported is still
+-- 'running', so it is never its own previous run). No such run (the first run): no rows.
+-- A candidate is an eligible or potential patient; a patient absent from one side has
+-- no status there (new in the warehouse, or no longer in it). Ineligible to ineligible
+-- is no change. This run's statuses are those of cohort_decisions; the criteria statuses
 -- are read from criteria_results for the changed patients only.
-with this_trial as (
-    select trial_id from run_context
-),
-
-previous_run as (
-    select
-        r.run_id,
-        t.trial_id
-    from runs as r
-    cross join this_trial as t
-    where
-        r.status = 'succeeded'
-        and exists (
-            select 1 from patient_status_history as h
-            where h.run_id = r.run_id and h.trial_id = t.trial_id
-        )
-    order by r.started_at desc
-    limit 1
+with previous_run as (
+    select run_id from cohort_previous_run
 ),
 
 previous as (
-    select h.*
-    from patient_status_history as h
-    inner join previous_run as p on h.run_id = p.run_id and h.trial_id = p.trial_id
+    select * from cohort_previous_status
 ),
 
 current_status as (

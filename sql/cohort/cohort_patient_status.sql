@@ -1,12 +1,21 @@
--- cohort_patient_status: one row per patient: eligibility status and the status of every
--- criterion (a list in manifest order), as recorded in patient_status_history.
--- Reads: cohort_eligibility, criteria_results, criteria_manifest, run_context.
+-- cohort_patient_status: one row per patient of this run: eligibility status, site and
+-- the status of every criterion (a list in manifest order), the state that
+-- patient_status_history records when it differs from the previous successful run's.
+-- Reads: cohort_decisions, criteria_results, criteria_manifest, run_context.
+-- The list is sorted after it is gathered (list_sort on the manifest ordinal, the first
+-- field), cheaper than an ordered aggregate.
 with criteria as (
     select
         r.patient_id,
-        list(
-            { 'criterion_id': r.criterion_id, 'status': r.status }
-            order by m.ordinal
+        list_transform(
+            list_sort(
+                list({
+                    'ordinal': m.ordinal,
+                    'criterion_id': r.criterion_id,
+                    'status': r.status
+                })
+            ),
+            lambda item: { 'criterion_id': item.criterion_id, 'status': item.status }  -- noqa: RF01
         ) as criteria
     from criteria_results as r
     inner join criteria_manifest as m on r.criterion_id = m.criterion_id
@@ -17,12 +26,12 @@ final as (
     select
         rc.trial_id,
         rc.as_of,
-        e.patient_id,
-        e.site_id,
-        e.status,
+        d.patient_id,
+        d.site_id,
+        d.status,
         c.criteria
-    from cohort_eligibility as e
-    inner join criteria as c on e.patient_id = c.patient_id
+    from cohort_decisions as d
+    inner join criteria as c on d.patient_id = c.patient_id
     cross join run_context as rc
 )
 

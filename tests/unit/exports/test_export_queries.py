@@ -1,9 +1,8 @@
 """The export stage's cheaper queries give what the plain definitions give.
 
-Exports write Parquet first and the CSV from it, record statuses from one grouping of
-criteria_results, read views that count removed patients instead of patients x steps,
-and compute the views several exports read once per trial; each is checked here against
-the straightforward query it replaces.
+Exports write Parquet first and the CSV from it, read views that count removed patients
+instead of patients x steps, and compute the views several exports read once per trial;
+each is checked here against the straightforward query it replaces.
 """
 
 from __future__ import annotations
@@ -83,7 +82,7 @@ def test_status_by_group_equals_a_count_per_group_and_status(cohort):
     assert _rows(con, "select * from cohort_status_by_group") == _rows(con, STATUS_BY_GROUP)
 
 
-def test_recorded_statuses_are_the_rows_of_cohort_patient_status(cohort):
+def test_first_run_records_the_rows_of_cohort_patient_status(cohort):
     con, trial = cohort
     count = exports.record_statuses(con, trial, "R1")
     recorded = _rows(
