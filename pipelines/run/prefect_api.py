@@ -80,7 +80,8 @@ def require_lasting_server(timeout: float = HEALTH_TIMEOUT_SECONDS) -> str:
     url = configured_api_url()
     if not url:
         raise CohortscanError(
-            f"cohortscan serve needs a lasting Prefect server and PREFECT_API_URL is not set: {SERVE_COMMANDS}"
+            "cohortscan serve needs a lasting Prefect server and PREFECT_API_URL is not set: "
+            + SERVE_COMMANDS
         )
     if not _answers(f"{url.rstrip('/')}/health", timeout):
         raise CohortscanError(
