@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +29,23 @@ NO_TELEMETRY_ENV = {
     "DO_NOT_TRACK": "1",  # Prefect's SDK analytics (prefect/_internal/analytics)
     "PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY": "false",  # run telemetry to Prefect Cloud
 }
+
+# A generated sample drop records the date it is anchored on beside its files (written by
+# sample_drops/generator.py; a real drop has no such file).
+SAMPLE_AS_OF_FILE = "sample-as-of.txt"
+
+
+def sample_as_of(extracts: Path) -> date | None:
+    """The date a generated sample drop is anchored on, None for any other drop."""
+    path = extracts / SAMPLE_AS_OF_FILE
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{path}: {text!r} is not a date (expected YYYY-MM-DD)") from None
 
 
 class Settings(BaseSettings):
@@ -51,7 +68,8 @@ class Settings(BaseSettings):
     )
     as_of: date = Field(
         default_factory=date.today,
-        description="The screening date criteria are evaluated on (default: today).",
+        description="The screening date criteria are evaluated on (default: today; for a "
+        f"generated sample drop, the date its {SAMPLE_AS_OF_FILE} records).",
     )
     full_refresh: bool = Field(
         default=False,
@@ -105,3 +123,11 @@ class Settings(BaseSettings):
     def _resolve_from_root(cls, value: Path) -> Path:
         value = value.expanduser()
         return value if value.is_absolute() else (PROJECT_ROOT / value)
+
+    @model_validator(mode="after")
+    def _sample_screens_on_its_own_date(self) -> Settings:
+        """A sample drop's results are those of its own date, not today's: with no as-of
+        given (argument or COHORTSCAN_AS_OF), it screens on the date it records."""
+        if "as_of" not in self.model_fields_set and (anchored := sample_as_of(self.extracts)):
+            self.as_of = anchored
+        return self

@@ -44,6 +44,7 @@ from sample_drops.cases import LABS, MEDS, PROFILES
 log = logging.getLogger(__name__)
 
 AS_OF = date(2026, 11, 26)
+AS_OF_FILE = "sample-as-of.txt"  # the drop's own date, beside its files (as pipelines.settings names it)
 SAMPLE_MAX_PATIENTS = 1_000
 DEFAULT_CHUNK = 25_000
 LABS_SPLIT_DAYS = 30  # sample: labs older than this go to file -a, the rest to -b
@@ -468,6 +469,7 @@ def _write_chunked(
             log.info("wrote %s", ", ".join(result))
     readme = _bench_readme(patients, seed, as_of, chunk, counts)
     (out_dir / "README.md").write_text(readme, encoding="utf-8")
+    _write_as_of(out_dir, as_of)
     return counts
 
 
@@ -479,6 +481,13 @@ def _write_chunk(chunk: Chunk) -> dict[str, int]:
         name: _write(_relabel(tables[kind], chunk.site), chunk.out_dir / name, 1)
         for kind, name in chunk.names.items()
     }
+
+
+def _write_as_of(out_dir: Path, as_of: date) -> None:
+    """Record the date the drop is anchored on beside its files: a scan given no --as-of
+    screens a generated drop on it (pipelines/settings.py reads AS_OF_FILE), so its
+    results do not slide out of their windows as the days pass."""
+    (out_dir / AS_OF_FILE).write_text(f"{as_of.isoformat()}\n", encoding="utf-8")
 
 
 def _suffix(kind: str) -> str:
@@ -548,6 +557,7 @@ def _write_sample(
             f"above starts with `{site}-` in the files, and every site_id is `{site}`.\n"
         )
     (out_dir / "README.md").write_text(readme, encoding="utf-8")
+    _write_as_of(out_dir, as_of)
     return counts
 
 
@@ -625,6 +635,9 @@ def _sample_readme(
         "",
         f"`{EXPECTED}` ({counts[EXPECTED]} rows) lies in a sub-folder, which ingest does not",
         "read; this README is not an extract file (ingest reports it as ignored).",
+        f"`{AS_OF_FILE}` records the date the sample is anchored on ({as_of.isoformat()}): a scan",
+        "given no `--as-of` screens the sample on it (a real drop has no such file and screens",
+        "as of today), so the figures below hold whatever the day. Not an extract file either.",
         "",
         "## What is in it",
         "",

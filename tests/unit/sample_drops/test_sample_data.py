@@ -25,6 +25,7 @@ SAMPLE_FILES = {
     "medications.parquet",
     "expected/statuses.csv",
     "README.md",
+    "sample-as-of.txt",
 }
 
 
@@ -70,7 +71,12 @@ def test_sample_is_byte_for_byte_reproducible(sample: Path, tmp_path: Path) -> N
 
 
 def test_sample_files_carry_exactly_the_contract_columns(sample: Path) -> None:
-    for name in SAMPLE_FILES - {"expected/statuses.csv", "README.md", "medications.parquet"}:
+    for name in SAMPLE_FILES - {
+        "expected/statuses.csv",
+        "README.md",
+        "sample-as-of.txt",
+        "medications.parquet",
+    }:
         kind = name.split("-")[0].split(".")[0]
         assert _header(sample / name) == list(COLUMNS[kind]), name
     meds = pq.read_schema(sample / "medications.parquet")
@@ -122,7 +128,7 @@ def test_large_drop_streams_in_chunks_with_about_the_promised_rows(tmp_path: Pat
 
     parts = {name for name in counts if name.startswith("labs-part-")}
     assert parts == {"labs-part-0001.csv.gz", "labs-part-0002.csv.gz"}
-    assert {p.name for p in tmp_path.iterdir()} == set(counts) | {"README.md"}
+    assert {p.name for p in tmp_path.iterdir()} == set(counts) | {"README.md", "sample-as-of.txt"}
 
     def total(kind: str) -> int:
         return sum(rows for name, rows in counts.items() if name.startswith(kind))
