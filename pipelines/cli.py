@@ -15,6 +15,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from pipelines import files
 from pipelines.errors import CohortscanError
 from pipelines.run.prefect_api import prefect_api
 from pipelines.settings import NO_TELEMETRY_ENV, PROJECT_ROOT, Settings
@@ -376,28 +377,35 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = _settings(args)
-        if args.command == "scan":
-            return cmd_scan(settings)
-        if args.command == "trials":
-            return cmd_trials(settings)
-        if args.command == "runs":
-            return cmd_runs(settings, args.limit)
-        if args.command == "whatif":
-            return cmd_whatif(settings, args.assignments, args.as_of is not None, args.name)
-        if args.command == "explain":
-            return cmd_explain(settings, args.patient_id, args.as_of is not None)
-        if args.command == "validate":
-            return cmd_validate(settings)
-        if args.command == "serve":
-            return cmd_serve(settings)
-        if args.command == "network":
-            return cmd_network_merge(args.reports, args.network_out, args.min_cell_count)
+        with files.private_umask(settings.private_group):
+            return _run(args, settings)
     except CohortscanError as err:
         print(f"cohortscan: error: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         print("cohortscan: interrupted", file=sys.stderr)
         return 130
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    """The command's function (inside `main`'s private umask: patient-level files are
+    readable by their owner only, pipelines/files.py)."""
+    if args.command == "scan":
+        return cmd_scan(settings)
+    if args.command == "trials":
+        return cmd_trials(settings)
+    if args.command == "runs":
+        return cmd_runs(settings, args.limit)
+    if args.command == "whatif":
+        return cmd_whatif(settings, args.assignments, args.as_of is not None, args.name)
+    if args.command == "explain":
+        return cmd_explain(settings, args.patient_id, args.as_of is not None)
+    if args.command == "validate":
+        return cmd_validate(settings)
+    if args.command == "serve":
+        return cmd_serve(settings)
+    if args.command == "network":
+        return cmd_network_merge(args.reports, args.network_out, args.min_cell_count)
     return 2
 
 

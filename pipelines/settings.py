@@ -110,6 +110,11 @@ class Settings(BaseSettings):
         description="How long a scan waits for another scan of the same warehouse to end before "
         "it is refused (0: refused at once).",
     )
+    private_group: str | None = Field(
+        default=None,
+        description="Group that may read the warehouse and the patient-level exports besides "
+        "their owner (files 0640, folders 0750); None: the owner only (0600, 0700).",
+    )
     schedule_cron: str = Field(
         default="0 2 * * *", description="Cron schedule of the nightly deployment (default 02:00)."
     )

@@ -50,9 +50,9 @@ from pipelines.checks import gx_duckdb
 from pipelines.checks.merge import PARTIAL, check_result, merge
 from pipelines.checks.suites import Rule, Suite, load_rules, load_suites, parameters_for
 from pipelines.errors import ValidationFailed
-from pipelines.files import write_json
+from pipelines.files import private_dir, restrict, write_json
 from pipelines.ingest import contract
-from pipelines.settings import NO_TELEMETRY_ENV
+from pipelines.settings import NO_TELEMETRY_ENV, Settings
 from pipelines.warehouse.connect import ident, read_sql, scalar
 
 DEFAULT_BATCH_ROWS = 250_000
@@ -291,6 +291,7 @@ def context(work_dir: Path):
     of a run adds to the same Data Docs.
     """
     os.environ["GX_ANALYTICS_ENABLED"] = NO_TELEMETRY_ENV["GX_ANALYTICS_ENABLED"]  # nothing sent
+    private_dir(work_dir, Settings().private_group)  # its stores hold unexpected values
     ctx = gx.get_context(mode="file", project_root_dir=str(work_dir))
     if ctx.config.analytics_enabled is not False:
         ctx.enable_analytics(False)  # kept in the context's great_expectations.yml
@@ -448,6 +449,7 @@ def keep_evidence(folder: Path, work_dir: Path, payload: dict[str, Any], results
     shutil.rmtree(target, ignore_errors=True)
     shutil.move(work_dir / "data_docs", target)
     write_json(folder / "run.json", {**payload, "validation": outcome(results, "data_docs/index.html")})
+    restrict(folder, Settings().private_group)  # Data Docs show unexpected values: patient data
     discard_work(work_dir)
     return folder
 

@@ -35,6 +35,10 @@ from pipelines.warehouse.connect import ident, scalar
 # them (read from a table holding no null, DuckDB would write them as required columns).
 SHARED_VIEWS = ("patient_diseases", "cohort_criteria_tally")
 
+# Files of a run's folder that may leave the site (small counts suppressed): ordinary
+# modes; every other file is private (pipelines/files.py).
+PUBLIC_FILES = ("feasibility.json", "feasibility.html")
+
 CANDIDATE_COLUMNS = (
     "rank",
     "patient_id",
@@ -188,12 +192,14 @@ def record_statuses(con: duckdb.DuckDBPyConnection, trial: Trial, run_id: str) -
 class RunFolder:
     """A run's export folder, built aside and moved into place on `commit()`."""
 
-    def __init__(self, out: Path, trial_id: str, as_of: str, run_id: str) -> None:
+    def __init__(self, out: Path, trial_id: str, as_of: str, run_id: str, group: str | None = None) -> None:
         self.final = out / trial_id / as_of
         self.staging = out / trial_id / f".{as_of}.partial-{run_id}"
+        self.group = group
 
     def __enter__(self) -> RunFolder:
-        self.staging.mkdir(parents=True, exist_ok=False)
+        files.private_dir(self.staging.parent, self.group)
+        self.staging.mkdir(exist_ok=False, mode=files.modes(self.group)[1])
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -204,7 +210,14 @@ class RunFolder:
         return self.staging / name
 
     def commit(self) -> Path:
-        """Swap the finished folder into place; the previous one is removed after."""
+        """Swap the finished folder into place; the previous one is removed after.
+
+        Everything in it is first made private (patient-level files for site staff), but
+        the feasibility report, meant to leave the site, which keeps the ordinary mode."""
+        files.restrict(self.staging, self.group)
+        for name in PUBLIC_FILES:
+            if (self.staging / name).exists():
+                files.make_ordinary(self.staging / name)
         old = self.final.with_name(f".{self.final.name}.old-{self.staging.name.rsplit('-', 1)[-1]}")
         if self.final.exists():
             os.replace(self.final, old)
@@ -247,9 +260,13 @@ def write_trial_exports(
     Also records this run's per-patient statuses, read by the next run's changes.csv.
     `min_cell_count` defaults to the setting (COHORTSCAN_MIN_CELL_COUNT, else 11).
     """
+    settings = _settings()
     if min_cell_count is None:
-        min_cell_count = _min_cell_count_setting()
-    with RunFolder(out, trial.id, as_of, run_id) as folder, shared_views(con, trial, SHARED_VIEWS):
+        min_cell_count = settings.min_cell_count
+    with (
+        RunFolder(out, trial.id, as_of, run_id, settings.private_group) as folder,
+        shared_views(con, trial, SHARED_VIEWS),
+    ):
         for name, (query, params) in (
             ("candidates", candidates_query(trial)),
             ("criteria", (criteria_query(trial), [])),
@@ -274,7 +291,7 @@ def write_trial_exports(
         return folder.commit()
 
 
-def _min_cell_count_setting() -> int:
+def _settings():
     from pipelines.settings import Settings
 
-    return Settings().min_cell_count
+    return Settings()

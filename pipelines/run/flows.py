@@ -32,6 +32,7 @@ from pipelines.criteria import trials
 from pipelines.criteria.trials import Trial
 from pipelines.errors import DropRefused
 from pipelines.exports import write as exports
+from pipelines.files import private_umask
 from pipelines.ingest import load as ingest
 from pipelines.run import history as runs
 from pipelines.run.results import Checked, TrialEvaluation
@@ -190,7 +191,8 @@ def scan_flow(
     # Each trial is loaded once, here: a broken one is refused before any work.
     chosen = [trials.load_trial(s.trials_dir, trial_id) for trial_id in trial_ids]
     run_id = runs.new_run_id()
-    with run_lock(s.warehouse, f"scan run {run_id}", s.lock_wait_seconds):
+    # Every file the run creates (warehouse, spill, GX work folder, exports) is private.
+    with private_umask(s.private_group), run_lock(s.warehouse, f"scan run {run_id}", s.lock_wait_seconds):
         with open_warehouse(s.warehouse) as con:
             crashed = runs.mark_crashed(con, run_id)
             runs.start_run(con, run_id, trial_ids, s.as_of, s.extracts)
@@ -344,7 +346,10 @@ def validate_flow(
     started_at = datetime.now()
     work_dir = quality.work_dir_for(s.out, run_id)
     evidence = s.out / quality.VALIDATION_DIR / run_id
-    with run_lock(s.warehouse, f"validate run {run_id}", s.lock_wait_seconds):
+    with (
+        private_umask(s.private_group),
+        run_lock(s.warehouse, f"validate run {run_id}", s.lock_wait_seconds),
+    ):
         try:
             files = _ingest(s.extracts, s.warehouse, run_id, s.extracts_format)
             checked = _quality(s.warehouse, s.as_of, run_id, work_dir, s.dq_batch_rows)

@@ -36,7 +36,7 @@ from pipelines.criteria import evaluate, trials
 from pipelines.criteria import scope as whatif_scope
 from pipelines.criteria.trials import Trial
 from pipelines.errors import NotFound, ParameterError
-from pipelines.settings import SQL_DIR
+from pipelines.settings import SQL_DIR, Settings
 from pipelines.warehouse.connect import ident, open_warehouse, read_sql
 
 NAME_RE = re.compile(r"[A-Za-z0-9._=+-]{1,120}")
@@ -282,6 +282,9 @@ def write_whatif(result: dict[str, Any], folder: Path) -> list[str]:
     html_path = folder / f"whatif-{result['name']}.html"
     files.write_json(json_path, result)
     files.write_text(html_path, report_html.whatif_html(result))
+    group = Settings().private_group
+    for path in (json_path, html_path):
+        files.restrict(path, group)  # patient ids: for site staff only
     return [str(json_path), str(html_path)]
 
 

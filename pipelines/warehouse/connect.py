@@ -12,11 +12,12 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import duckdb
 
+from pipelines import files
 from pipelines.errors import WarehouseBusy
 from pipelines.settings import SQL_DIR, Settings
 from pipelines.warehouse import runlock
@@ -42,13 +43,20 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     that opened the file between two tasks: the scan waits for it up to
     READER_WAIT_SECONDS instead of failing.
     """
-    if str(path) != ":memory:":
+    settings = Settings()
+    on_disk = str(path) != ":memory:"
+    writer = on_disk and not read_only
+    if on_disk:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    wait = READER_WAIT_SECONDS if str(path) != ":memory:" and runlock.holds(Path(path)) else 0.0
+    if writer:  # DuckDB's spill folder (its default temp_directory), private before any spill
+        files.private_dir(Path(f"{path}.tmp"), settings.private_group)
+    wait = READER_WAIT_SECONDS if on_disk and runlock.holds(Path(path)) else 0.0
     deadline = time.monotonic() + wait
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            # A new warehouse file (and its write-ahead log) is private from its creation.
+            with files.private_umask(settings.private_group) if writer else nullcontext():
+                con = duckdb.connect(str(path), read_only=read_only)
             break
         except duckdb.IOException as err:
             if "lock" not in str(err).lower():
@@ -59,7 +67,11 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
                     "wait for it to finish or use another --warehouse"
                 ) from None
             time.sleep(0.25)
-    con.execute(f"set memory_limit = '{Settings().duckdb_memory_limit}'")
+    if writer:  # an older warehouse, created before this rule, is made private too
+        for owned in (Path(path), Path(f"{path}.wal")):
+            if owned.exists():
+                files.restrict(owned, settings.private_group)
+    con.execute(f"set memory_limit = '{settings.duckdb_memory_limit}'")
     if not read_only:
         with _BOOTSTRAP_LOCK:
             bootstrap(con)
