@@ -46,7 +46,7 @@ from great_expectations.data_context.types.resource_identifiers import (
 from great_expectations.expectations.registry import get_expectation_impl
 from great_expectations.expectations.row_conditions import Column
 
-from pipelines.checks import gx_duckdb
+from pipelines.checks import docs_offline, gx_duckdb
 from pipelines.checks.merge import PARTIAL, check_result, merge
 from pipelines.checks.suites import Rule, Suite, load_rules, load_suites, parameters_for
 from pipelines.errors import ValidationFailed
@@ -325,8 +325,11 @@ def store_result(
 
 
 def build_docs(ctx) -> None:
-    """Render the Data Docs site (index, one page per suite and per validation)."""
+    """Render the Data Docs site (index, one page per suite and per validation), then
+    make it load nothing from outside (pipelines/checks/docs_offline.py)."""
     ctx.build_data_docs(site_names=[DOCS_SITE])
+    site = ctx.get_config().data_docs_sites[DOCS_SITE]["store_backend"]["base_directory"]
+    docs_offline.make_offline(Path(site))
 
 
 def _batch_definition(ctx, asset_name: str):
