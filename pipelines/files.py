@@ -70,9 +70,9 @@ def restrict_one(path: Path, group: str | None = None) -> None:
 
 
 def make_ordinary(path: Path) -> None:
-    """A file meant to leave the site: the mode the process's own umask gives (0644 under
-    the usual 022), whatever `private_umask` set meanwhile."""
-    os.chmod(path, 0o666 & ~_STARTUP_UMASK)
+    """A file (or folder) meant to leave the site: the mode the process's own umask gives
+    (0644, 0755 under the usual 022), whatever `private_umask` set meanwhile."""
+    os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~_STARTUP_UMASK)
 
 
 @contextmanager

@@ -421,11 +421,15 @@ def _site_summary(site: Site, cells: SiteCells) -> dict[str, Any]:
 
 def write_network(arguments: Sequence[str], out: Path, min_cell_count: int | None = None) -> dict[str, Any]:
     """Read, check and merge the sites' reports; write network.json and network.html."""
-    from pipelines.files import write_json, write_text
+    from pipelines.files import make_ordinary, write_json, write_text
     from pipelines.network.html import network_html
 
     report = merge(read_sites(arguments), min_cell_count)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "network.json", report)
     write_text(out / "network.html", network_html(report))
+    # Suppressed counts, meant to be shared: ordinary modes (the CLI's umask is private).
+    for path in (out / "network.json", out / "network.html", *([out] if created else [])):
+        make_ordinary(path)
     return report
