@@ -18,7 +18,7 @@ import pytest
 
 from pipelines.run.deploy import DEPLOYMENT_NAME, local_timezone, nightly_deployment
 from pipelines.run.history import list_runs
-from pipelines.settings import PROJECT_ROOT, Settings
+from pipelines.settings import NO_TELEMETRY_ENV, PROJECT_ROOT, Settings
 from pipelines.warehouse.connect import open_warehouse
 from tests.flows.ops_drop import make_rows, write_drop
 
@@ -100,6 +100,7 @@ def test_prefect_deploy_registers_the_nightly_deployment_of_prefect_yaml():
     assert deployment.work_pool_name == "cohortscan-local"
     assert deployment.entrypoint == "pipelines/run/flows.py:scan_flow"
     assert deployment.parameters["extracts"] == "data/sample"
+    assert deployment.job_variables["env"] == NO_TELEMETRY_ENV  # each run's process: telemetry off
     assert Path(deployment.pull_steps[0]["prefect.deployments.steps.set_working_directory"]["directory"]) == (
         PROJECT_ROOT
     )
