@@ -5,7 +5,8 @@ parameter with its value for this evaluation), `valuesets`, `criteria_manifest`,
 macros of `sql/cohort/trial_macros.sql`, the view `patient_diseases`, one view
 `crit_<id>` per criterion, the table `criteria_results` (every patient x every
 criterion, materialised once), the views of COHORT_VIEWS (`cohort_decisions`,
-`cohort_eligibility`, `cohort_ranking`, `cohort_funnel`, ...) and `evaluation` (the
+`cohort_eligibility`, `cohort_ranking`, `cohort_funnel`, ...), the screening views of
+SCREENING_VIEWS and `evaluation` (the
 fingerprint of what this evaluation read, see `fingerprint`). A what-if changes
 parameter values and re-materialises the criteria that read them inside a transaction
 that is rolled back (`pipelines/tools/whatif.py`).
@@ -30,6 +31,14 @@ from pipelines.warehouse import fingerprint as fingerprints
 from pipelines.warehouse.connect import ident, read_sql, run_sql_file, scalar
 
 COHORT_DIR = SQL_DIR / "cohort"
+# Coordinators' screening decisions (pipelines/screening/, table screening_events): the
+# view that picks the decisions applying to an evaluation, read while the criteria are
+# materialised, and the views of the screening state, worklist and log built on the
+# eligibility views, in dependency order. States and reasons are data (SCREENING_DATA).
+SCREENING_DIR = SQL_DIR / "screening"
+SCREENING_DATA = SCREENING_DIR / "data"
+DECISIONS_VIEW = "screening_criterion_decisions"
+SCREENING_VIEWS = ("screening_patient_state", "screening_worklist", "screening_log")
 # In dependency order. The funnel/status/reasons views by group feed the feasibility
 # report (pipelines/exports/feasibility.py); cohort_changes feeds changes.csv, and
 # cohort_status_delta the rows of patient_status_history (from cohort_previous_status).
@@ -82,12 +91,17 @@ def evaluate_trial(
             except duckdb.Error as err:
                 raise TrialConfigError(f"{criterion.file}: {str(err).splitlines()[0]}") from None
         materialise_criteria(con, trial, progress)
-        for name in COHORT_VIEWS:
-            con.execute(f"create or replace view {name} as {read_sql(COHORT_DIR / f'{name}.sql')}")
+        _create_views(con, COHORT_DIR, COHORT_VIEWS)
+        _create_views(con, SCREENING_DIR, SCREENING_VIEWS)
         con.execute("insert into evaluation values (?)", [fingerprint(con, trial, as_of)])
     finally:
         con.execute("set schema = 'main'")
     return status_counts(con, trial)
+
+
+def _create_views(con: duckdb.DuckDBPyConnection, folder: Path, names: Sequence[str]) -> None:
+    for name in names:
+        con.execute(f"create or replace view {name} as {read_sql(folder / f'{name}.sql')}")
 
 
 def status_counts(con: duckdb.DuckDBPyConnection, trial: Trial) -> dict[str, int]:
@@ -103,8 +117,8 @@ def fingerprint(con: duckdb.DuckDBPyConnection, trial: Trial, as_of: date) -> st
 
     The staged data (through `fingerprints.staging_fingerprint`: the loaded files, full refreshes and
     the staging code and reference data, plus the staged tables' row counts), the trial's
-    folder (manifest, criteria SQL, value sets), the cohort SQL folder, this package (pipelines/criteria)
-    and DuckDB's version. Equal fingerprints and equal parameters: the stored results are
+    folder (manifest, criteria SQL, value sets), the trial's screening events, the cohort
+    and screening SQL folders, this package (pipelines/criteria) and DuckDB's version. Equal fingerprints and equal parameters: the stored results are
     those an evaluation would give now, so a what-if can start from them. It assumes the
     staged tables are written only by `staging.build_staging` (a function of what
     `fingerprints.staging_fingerprint` hashes).
@@ -112,7 +126,8 @@ def fingerprint(con: duckdb.DuckDBPyConnection, trial: Trial, as_of: date) -> st
     digest = hashlib.sha256(fingerprints.staging_fingerprint(con, as_of).encode())
     counts = [scalar(con, f"select count(*) from main.{ident(t)}") for t in STAGING_ORDER]
     digest.update(repr((counts, trial.id, duckdb.__version__, sorted(trial.checksums().items()))).encode())
-    fingerprints.update_with_files(digest, (COHORT_DIR, Path(__file__).parent))
+    digest.update(fingerprints.screening_fingerprint(con, trial.id).encode())
+    fingerprints.update_with_files(digest, (COHORT_DIR, SCREENING_DIR, Path(__file__).parent))
     return digest.hexdigest()
 
 
@@ -190,6 +205,14 @@ def _write_context(
         "insert into criteria_manifest values (?, ?, ?, ?, ?)",
         [[c.id, c.kind, c.ordinal, c.weight, c.wording] for c in trial.criteria],
     )
+    for table, name in (("screening_states", "states.csv"), ("screening_reasons", "reasons.csv")):
+        con.execute(
+            f"create or replace table {table} as select * from read_csv(?, header = true, "
+            "all_varchar = true)",
+            [str(SCREENING_DATA / name)],
+        )
+    con.execute("alter table screening_states alter level type integer")
+    con.execute("alter table screening_states alter closed type boolean")
     files = [str(p) for p in trial.valueset_files.values()]
     con.execute(
         """
@@ -235,8 +258,10 @@ def materialise_criteria(
     every = PROGRESS_EVERY_SECONDS if every is None else every
     con.execute(
         "create or replace table criteria_results (patient_id varchar, criterion_id varchar, "
-        "kind varchar, status varchar, evidence varchar, evidence_date date)"
+        "kind varchar, status varchar, evidence varchar, evidence_date date, "
+        "status_source varchar, computed_status varchar, evidence_fingerprint varchar)"
     )
+    _create_views(con, SCREENING_DIR, (DECISIONS_VIEW,))
     patients = scalar(con, "select count(*) from stg_patients")
     started = reported = time.monotonic()
     for done, criterion in enumerate(trial.criteria, start=1):
@@ -251,13 +276,14 @@ def materialise_criteria(
 
 
 def materialise_criterion(con: duckdb.DuckDBPyConnection, criterion: Criterion, patients: int) -> None:
-    """Insert one criterion's rows into `criteria_results` (current schema: the trial's)
-    and check them: exactly one row per patient, a known status, its own id."""
+    """Insert one criterion's rows into `criteria_results` (current schema: the trial's),
+    check them (exactly one row per patient, a known status, its own id), then apply the
+    coordinators' decisions on it (`apply_decisions`)."""
     view = ident(f"crit_{criterion.id}")
     try:
         con.execute(
             f"insert into criteria_results select patient_id, criterion_id, ?, status, "
-            f"evidence, evidence_date from {view}",
+            f"evidence, evidence_date, 'data', status, null from {view}",
             [criterion.kind],
         )
     except duckdb.Error as err:
@@ -279,6 +305,44 @@ def materialise_criterion(con: duckdb.DuckDBPyConnection, criterion: Criterion, 
             f"{criterion.file}: status must be one of {', '.join(STATUSES)} and "
             f"criterion_id must be {criterion.id!r}"
         )
+    apply_decisions(con, criterion)
+
+
+def apply_decisions(con: duckdb.DuckDBPyConnection, criterion: Criterion) -> None:
+    """Apply the coordinators' decisions on `criterion` to its rows of `criteria_results`.
+
+    Only for patients with a screening event of the trial (none: nothing to do). Their
+    rows get the fingerprint of the data's evidence (macro `evidence_fingerprint`); a
+    decision that applies (view screening_criterion_decisions: latest, not expired, not
+    lapsed) sets the status, with its origin in the evidence and status_source
+    'decision'; computed_status keeps the data's. A decision that lapsed or expired
+    leaves the data's status, its evidence noting the decision."""
+    trial_id = scalar(con, "select trial_id from run_context")
+    if not scalar(con, "select count(*) from screening_events where trial_id = ?", [trial_id]):
+        return
+    con.execute(
+        "update criteria_results set evidence_fingerprint = "
+        "evidence_fingerprint(status, evidence, evidence_date, as_of()) "
+        "where criterion_id = ? and patient_id in "
+        "(select patient_id from screening_events where trial_id = ?)",
+        [criterion.id, trial_id],
+    )
+    con.execute(
+        f"create or replace temp table screening_decided as select * from {DECISIONS_VIEW} "
+        "where criterion_id = ?",
+        [criterion.id],
+    )
+    try:
+        con.execute(
+            "update criteria_results as r set "
+            "status = case when d.applies then d.decision else r.status end, "
+            "evidence = case when d.applies then d.decided_evidence else d.data_evidence_noted end, "
+            "status_source = case when d.applies then 'decision' else 'data' end "
+            "from temp.main.screening_decided as d "
+            "where r.criterion_id = d.criterion_id and r.patient_id = d.patient_id"
+        )
+    finally:
+        con.execute("drop table if exists temp.main.screening_decided")
 
 
 def funnel(con: duckdb.DuckDBPyConnection, trial: Trial) -> list[dict]:

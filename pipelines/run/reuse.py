@@ -4,7 +4,8 @@ Two levels, both keyed by a fingerprint of everything the reused result was made
 
 - the last run's exports. A scan that loads no file, when the last run succeeded with
   the same `run_fingerprint` (files loaded, full refreshes, as-of date, trials and their
-  files, all the code, SQL, templates and expectations, the small-count threshold, the
+  files, the trials' screening events, all the code, SQL, templates and expectations,
+  the small-count threshold, the
   versions of the libraries that write the files) and every file of each of its export
   folders still has the sha256 its run.json records, records itself as a run that
   reused them (`record_reused_run`): its own run.json and changes.csv (no change) in
@@ -49,7 +50,12 @@ from pipelines.files import sha256_file, write_json
 from pipelines.run import history as runs
 from pipelines.settings import SQL_DIR
 from pipelines.warehouse.connect import ident
-from pipelines.warehouse.fingerprint import PACKAGE_DIR, staging_fingerprint, update_with_files
+from pipelines.warehouse.fingerprint import (
+    PACKAGE_DIR,
+    screening_fingerprint,
+    staging_fingerprint,
+    update_with_files,
+)
 
 PROJECT_DIR = SQL_DIR.parent
 
@@ -120,6 +126,7 @@ def run_fingerprint(
     digest = hashlib.sha256(fingerprint(con, as_of).encode())
     for trial in trials:
         digest.update(f"trial={trial.id}\n{sorted(trial.checksums().items())!r}\n".encode())
+        digest.update(f"{screening_fingerprint(con, trial.id)}\n".encode())
     digest.update(f"min_cell_count={min_cell_count}\n".encode())
     for name in _LIBRARIES:
         try:

@@ -67,3 +67,13 @@ def staging_fingerprint(con: duckdb.DuckDBPyConnection, as_of: date) -> str:
     digest.update(repr((loads, refreshes)).encode())
     update_with_files(digest, STAGING_SOURCES)
     return digest.hexdigest()
+
+
+def screening_fingerprint(con: duckdb.DuckDBPyConnection, trial_id: str) -> str:
+    """What of a trial's screening events an evaluation depends on: their number and the
+    last event id (events are only ever appended, so these change with every new one)."""
+    count, last = con.execute(
+        "select count(*), coalesce(max(event_id), 0) from screening_events where trial_id = ?",
+        [trial_id],
+    ).fetchone()
+    return f"screening_events={count}:{last}"
