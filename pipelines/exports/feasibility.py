@@ -346,7 +346,10 @@ def write_feasibility(
     from pipelines.exports import report_html
     from pipelines.files import write_json, write_text
 
+    from pipelines.exports import screening
+
     report = build_report(collect(con, trial), run_info, trial, min_cell_count)
+    report["recruitment"] = screening.recruitment_section(screening.screening_log(con, trial), min_cell_count)
     write_json(json_path, report)
     write_text(html_path, report_html.feasibility_html(report))
     return report

@@ -189,3 +189,15 @@ def whatif_html(result: dict[str, Any]) -> str:
     return (
         _environment().get_template("whatif.html.j2").render(w=result, chart=chart, plotly_js=get_plotlyjs())
     )
+
+
+def worklist_html(
+    meta: dict[str, Any], rows: list[dict[str, Any]], columns: tuple[str, ...], log: list[dict[str, Any]]
+) -> str:
+    """The worklist page: the screening log's counts and the patients to act on, in a
+    table sorted and filtered by a few lines of inline JavaScript (no library, no request)."""
+    return (
+        _environment()
+        .get_template("worklist.html.j2")
+        .render(r=meta, rows=rows, columns=columns, log=log, plotly_js="")
+    )

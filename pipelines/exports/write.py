@@ -4,7 +4,9 @@ Every file of a run is first written into a hidden sibling folder; the folder is
 renamed into place, so a reader sees either the previous complete folder or the new
 complete one, never half a file. Tables stream from DuckDB with COPY: nothing is pulled
 into pandas. A run's folder holds candidates, criteria, changes.csv (against the previous
-successful run, from the trial's `cohort_changes` view), feasibility.json/.html (small
+successful run, from the trial's `cohort_changes` view), the screening exports
+(worklist.csv/.html, screening_log.csv, research_subjects.ndjson: see
+pipelines/exports/screening.py), feasibility.json/.html (small
 counts suppressed, see pipelines/exports/feasibility.py) and run.json, which records the sha256 of
 every other file of the folder. Files written later beside
 a run (what-ifs) go through `pipelines.files`: a temporary file, then a rename.
@@ -24,6 +26,7 @@ import duckdb
 from pipelines import files
 from pipelines.criteria.trials import Trial
 from pipelines.exports import feasibility
+from pipelines.exports import screening as screening_exports
 from pipelines.warehouse.connect import ident, scalar
 
 # Views of a trial that several of its exports read, computed once per export
@@ -73,10 +76,12 @@ def candidates_query(trial: Trial) -> tuple[str, list[str]]:
 
 
 def criteria_query(trial: Trial) -> str:
-    """SELECT of criteria.csv: every patient x every criterion, in manifest order."""
+    """SELECT of criteria.csv: every patient x every criterion, in manifest order;
+    status_source says where the status came from: `data` or a coordinator's `decision`."""
     schema = ident(trial.id)
     return (
-        "select r.patient_id, r.criterion_id, r.kind, r.status, r.evidence, r.evidence_date "
+        "select r.patient_id, r.criterion_id, r.kind, r.status, r.evidence, r.evidence_date, "
+        "r.status_source "
         f"from {schema}.criteria_results as r "
         f"join {schema}.criteria_manifest as m on r.criterion_id = m.criterion_id "
         "order by r.patient_id, m.ordinal"
@@ -275,6 +280,7 @@ def write_trial_exports(
                 con, query, params, folder.path(f"{name}.parquet"), folder.path(f"{name}.csv")
             )
         copy_to(con, changes_query(trial), [], folder.path("changes.csv"))
+        screening_exports.write_screening_exports(con, trial, folder.staging, as_of, run_id)
         feasibility.write_feasibility(
             con,
             trial,

@@ -1,7 +1,7 @@
 -- screening_log: one row per site (and 'all') x measure x reason: a CONSORT-style
 -- screening log of the trial's screening pool (screening_patient_state) on the as-of
 -- date. Zero rows included: every site lists every measure and every reason.
--- Reads: screening_patient_state, screening_reasons.
+-- Reads: screening_patient_state, screening_reasons, stg_patients (the sites).
 -- Measures (patients; reason '' is the total, other rows split it by reason code):
 --   identified = not_reviewed + deceased[before_review] + reviewed
 --   reviewed = screen_failed + eligible
@@ -113,7 +113,18 @@ final as (
     from sites as s
     cross join keys as k
     left join counted as c on s.site_id = c.site_id and k.measure = c.measure and k.reason = c.reason
-    order by s.site_id = 'all' desc, s.site_id, k.measure, k.reason
+    order by
+        s.site_id = 'all' desc,
+        s.site_id,
+        list_position(
+            [
+                'identified', 'not_reviewed', 'reviewed', 'screen_failed', 'eligible',
+                'not_contacted', 'contacted', 'awaiting_consent', 'declined', 'consented',
+                'awaiting_enrolment', 'enrolled', 'withdrawn', 'deceased', 'deferred'
+            ],
+            k.measure
+        ),
+        k.reason
 )
 
 select * from final
