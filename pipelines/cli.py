@@ -90,6 +90,25 @@ def build_parser() -> argparse.ArgumentParser:
     whatif.add_argument("--name", help="names whatif-<name>.json/.html (default: from the --set values)")
     common(whatif, out=True)
 
+    review = sub.add_parser(
+        "review",
+        help="record a screening state or criterion decision, import a screening log, show a history",
+    )
+    review.add_argument("patient_id", nargs="?")
+    review.add_argument("--trial", dest="trial_id", help="trial id")
+    review.add_argument("--state", help="screening state (to_review, reviewed, contacted, deferred, ...)")
+    review.add_argument("--reason", help="reason code (the state's list, or a criterion decision's)")
+    review.add_argument(
+        "--until", type=_date, help="deferred until (the day the patient returns) / decision valid until"
+    )
+    review.add_argument("--criterion", metavar="ID=met|not_met", help="a decision on one criterion")
+    review.add_argument("--by", help="who decided (required to record)")
+    review.add_argument("--note", help="a short note (at most 200 characters; never logged)")
+    review.add_argument("--on", type=_date, dest="decided_on", help="date of the decision (default: today)")
+    review.add_argument("--import", type=_path, dest="import_file", metavar="CSV", help="a screening-log CSV")
+    review.add_argument("--history", action="store_true", help="show the patient's screening events")
+    common(review)
+
     sub.add_parser("trials", help="the trials found under sql/trials/")
 
     runs = sub.add_parser("runs", help="run history")
@@ -313,6 +332,44 @@ def cmd_whatif(settings: Settings, assignments: list[str], as_of_given: bool, na
     return 0
 
 
+def cmd_review(settings: Settings, args: argparse.Namespace) -> int:
+    """`cohortscan review`: one of --import, --history, or recording a state or decision."""
+    from pipelines.errors import ParameterError
+    from pipelines.screening import review
+    from pipelines.warehouse.runlock import run_lock
+
+    if args.import_file is not None:
+        if not args.by:
+            raise ParameterError("--import needs --by NAME (who imports the log)")
+        with run_lock(settings.warehouse, "cohortscan review", settings.lock_wait_seconds):
+            print(review.import_log(settings, args.import_file, args.by))
+        return 0
+    if not args.patient_id or not args.trial_id:
+        raise ParameterError("review needs PATIENT_ID and --trial T (or --import FILE --by NAME)")
+    if args.history:
+        print(review.show_history(settings, args.trial_id, args.patient_id))
+        return 0
+    if (args.state is None) == (args.criterion is None):
+        raise ParameterError("review needs exactly one of --state S or --criterion ID=met|not_met")
+    if not args.by:
+        raise ParameterError("review needs --by NAME (who decided)")
+    with run_lock(settings.warehouse, "cohortscan review", settings.lock_wait_seconds):
+        line = review.record(
+            settings,
+            args.trial_id,
+            args.patient_id,
+            args.by,
+            state=args.state,
+            reason=args.reason,
+            until=args.until,
+            criterion=args.criterion,
+            note=args.note,
+            on=args.decided_on,
+        )
+    print(line)
+    return 0
+
+
 def cmd_explain(settings: Settings, patient_id: str, as_of_given: bool) -> int:
     from pipelines.tools.explain import explain_patient
 
@@ -400,6 +457,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return cmd_whatif(settings, args.assignments, args.as_of is not None, args.name)
     if args.command == "explain":
         return cmd_explain(settings, args.patient_id, args.as_of is not None)
+    if args.command == "review":
+        return cmd_review(settings, args)
     if args.command == "validate":
         return cmd_validate(settings)
     if args.command == "serve":

@@ -118,8 +118,9 @@ def fingerprint(con: duckdb.DuckDBPyConnection, trial: Trial, as_of: date) -> st
     The staged data (through `fingerprints.staging_fingerprint`: the loaded files, full refreshes and
     the staging code and reference data, plus the staged tables' row counts), the trial's
     folder (manifest, criteria SQL, value sets), the trial's screening events, the cohort
-    and screening SQL folders, this package (pipelines/criteria) and DuckDB's version. Equal fingerprints and equal parameters: the stored results are
-    those an evaluation would give now, so a what-if can start from them. It assumes the
+    and screening SQL folders, this package (pipelines/criteria) and DuckDB's version.
+    Equal fingerprints and equal parameters: the stored results are those an evaluation
+    would give now, so a what-if can start from them. It assumes the
     staged tables are written only by `staging.build_staging` (a function of what
     `fingerprints.staging_fingerprint` hashes).
     """

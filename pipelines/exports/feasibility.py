@@ -343,10 +343,8 @@ def write_feasibility(
     min_cell_count: int = DEFAULT_MIN_CELL_COUNT,
 ) -> dict[str, Any]:
     """Write feasibility.json and feasibility.html (atomically); return the JSON content."""
-    from pipelines.exports import report_html
+    from pipelines.exports import report_html, screening
     from pipelines.files import write_json, write_text
-
-    from pipelines.exports import screening
 
     report = build_report(collect(con, trial), run_info, trial, min_cell_count)
     report["recruitment"] = screening.recruitment_section(screening.screening_log(con, trial), min_cell_count)

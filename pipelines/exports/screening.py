@@ -114,7 +114,10 @@ def research_subjects(con: duckdb.DuckDBPyConnection, trial: Trial) -> list[dict
             "status": r4,
             "study": {"identifier": {"system": "urn:cohortscan:trial", "value": trial.id}},
             "individual": {
-                "identifier": {"system": f"urn:cohortscan:site:{row['site_id']}:patient", "value": row["patient_id"]}
+                "identifier": {
+                    "system": f"urn:cohortscan:site:{row['site_id']}:patient",
+                    "value": row["patient_id"],
+                }
             },
         }
         if row["state_on"] is not None:
@@ -149,7 +152,9 @@ def recruitment_section(
 
     def named(site: str) -> dict[str, Any]:
         return {
-            (m if not r else f"{m}.{r}"): hidden.show((s, m, r), v) for (s, m, r), v in cells.items() if s == site
+            (m if not r else f"{m}.{r}"): hidden.show((s, m, r), v)
+            for (s, m, r), v in cells.items()
+            if s == site
         }
 
     return {

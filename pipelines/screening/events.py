@@ -214,16 +214,16 @@ def format_history(trial_id: str, patient_id: str, rows: Sequence[dict]) -> str:
         return f"{trial_id}: patient {patient_id} has no screening event (state to_review)"
     lines = [f"{trial_id}: patient {patient_id}, {len(rows)} screening event(s)"]
     for r in rows:
-        what = (
-            f"state {r['state']}" if r["state"] else f"criterion {r['criterion_id']} {r['decision']}"
-        )
+        what = f"state {r['state']}" if r["state"] else f"criterion {r['criterion_id']} {r['decision']}"
         if r["reason"]:
             what += f" ({r['reason']})"
         if r["valid_until"]:
             what += f" until {r['valid_until']}"
         source = r["source"] if not r["source_file"] else f"{r['source_file']} line {r['source_line']}"
         note = f'  "{r["note"]}"' if r["note"] else ""
-        lines.append(f"  #{r['event_id']:<5} {r['decided_on']}  {r['decided_by']:<12} {what}  [{source}]{note}")
+        lines.append(
+            f"  #{r['event_id']:<5} {r['decided_on']}  {r['decided_by']:<12} {what}  [{source}]{note}"
+        )
     return "\n".join(lines)
 
 

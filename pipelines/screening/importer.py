@@ -77,7 +77,9 @@ def read_rows(path: Path, by: str, today: date) -> tuple[list[Event], list[str]]
         )
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
-        raise ImportRefused(f"{name}: required column {missing[0]!r} is missing (expected {', '.join(REQUIRED)})")
+        raise ImportRefused(
+            f"{name}: required column {missing[0]!r} is missing (expected {', '.join(REQUIRED)})"
+        )
     if len(set(columns)) != len(columns):
         raise ImportRefused(f"{name}: a header column is named twice")
     rows: list[Event] = []
@@ -95,9 +97,7 @@ def read_rows(path: Path, by: str, today: date) -> tuple[list[Event], list[str]]
                 errors.append(f"{name} line {line}, column {column}: empty (a value is required)")
         until = _date(row.get("until", ""), line, "until", errors, name)
         decided_on = _date(row.get("decided_on", ""), line, "decided_on", errors, name) or today
-        key = hashlib.sha256(
-            repr(sorted((c, v) for c, v in row.items() if v)).encode("utf-8")
-        ).hexdigest()
+        key = hashlib.sha256(repr(sorted((c, v) for c, v in row.items() if v)).encode("utf-8")).hexdigest()
         rows.append(
             Event(
                 trial_id=row["trial_id"],
@@ -150,7 +150,8 @@ def import_file(
             where = f"{path.name} line {event.source_line}"
             if event.trial_id not in known:
                 errors.append(
-                    f"{where}, column trial_id: {event.trial_id!r} is not a trial (expected one of {', '.join(known)})"
+                    f"{where}, column trial_id: {event.trial_id!r} is not a trial "
+                    f"(expected one of {', '.join(known)})"
                 )
                 continue
             if event.trial_id not in loaded:

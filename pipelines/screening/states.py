@@ -82,7 +82,9 @@ def reasons() -> dict[str, tuple[str, ...]]:
 def check_state(name: str) -> State:
     """The state called `name`, else a ParameterError listing the valid ones."""
     if name not in states():
-        raise ParameterError(f"state {name!r} is not a screening state (expected one of {', '.join(states())})")
+        raise ParameterError(
+            f"state {name!r} is not a screening state (expected one of {', '.join(states())})"
+        )
     return states()[name]
 
 

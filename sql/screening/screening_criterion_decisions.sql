@@ -39,8 +39,10 @@ joined as (
         r.computed_status as status_now,
         r.evidence as data_evidence,
         coalesce(l.valid_until <= c.as_of, false) as expired,
-        l.computed_status != 'manual'
-        and r.evidence_fingerprint is distinct from l.evidence_fingerprint as lapsed,
+        (
+            l.computed_status != 'manual'
+            and r.evidence_fingerprint is distinct from l.evidence_fingerprint
+        ) as lapsed,
         ' (by ' || l.decided_by || ' on ' || strftime(l.decided_on, '%Y-%m-%d') || ': '
         || l.reason || ')' as origin
     from latest as l

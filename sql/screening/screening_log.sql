@@ -32,28 +32,66 @@ with patients as (
 ),
 
 memberships as (
-    select site_id, 'identified' as measure, '' as reason from patients
+    select
+        site_id,
+        'identified' as measure,
+        '' as reason
+    from patients
     union all
-    select site_id, 'reviewed' as measure, '' as reason from patients where furthest_level >= 1
+    select
+        site_id,
+        'reviewed' as measure,
+        '' as reason
+    from patients
+    where furthest_level >= 1
     union all
-    select site_id, 'eligible' as measure, '' as reason from patients
+    select
+        site_id,
+        'eligible' as measure,
+        '' as reason
+    from patients
     where furthest_level >= 1 and bucket != 'screen_failed'
     union all
-    select site_id, 'contacted' as measure, '' as reason from patients
+    select
+        site_id,
+        'contacted' as measure,
+        '' as reason
+    from patients
     where furthest_level >= 2 and bucket != 'screen_failed'
     union all
-    select site_id, 'consented' as measure, '' as reason from patients
+    select
+        site_id,
+        'consented' as measure,
+        '' as reason
+    from patients
     where furthest_level >= 3 and bucket not in ('screen_failed', 'declined')
     union all
-    select site_id, bucket as measure, '' as reason from patients
+    select
+        site_id,
+        bucket as measure,
+        '' as reason
+    from patients
     union all
-    select site_id, bucket as measure, state_reason as reason from patients
+    select
+        site_id,
+        bucket as measure,
+        state_reason as reason
+    from patients
     where bucket in ('screen_failed', 'declined', 'withdrawn')
     union all
-    select site_id, 'deceased' as measure, deceased_step as reason from patients
+    select
+        site_id,
+        'deceased' as measure,
+        deceased_step as reason
+    from patients
     where bucket = 'deceased'
     union all
-    select site_id, 'deferred' as measure, '' as reason from patients where state = 'deferred'
+    select
+        site_id,
+        'deferred' as measure,
+        '' as reason
+    from patients
+    where state = 'deferred'
 ),
 
 keys as (
@@ -124,7 +162,7 @@ final as (
             ],
             k.measure
         ),
-        k.reason
+        k.reason asc
 )
 
 select * from final

@@ -18,7 +18,10 @@
 -- consented), null (not on today's worklist: closed, deferred, deceased, or not a
 -- candidate and never decided).
 with context as (
-    select as_of, trial_id from run_context
+    select
+        as_of,
+        trial_id
+    from run_context
 ),
 
 events as (
@@ -87,14 +90,15 @@ lapses as (
     left join snapshot as s
         on
             d.patient_id = s.patient_id and d.criterion_id = s.item.criterion_id
-            and s.decided_on >= d.decided_on
+            and d.decided_on <= s.decided_on
     -- a later state event recorded with the new evidence has seen the change
     where d.lapsed and s.item.fingerprint is distinct from r.evidence_fingerprint
     group by d.patient_id
 ),
 
 pool as (
-    select patient_id from cohort_decisions where status in ('eligible', 'potential')
+    select patient_id from cohort_decisions
+    where status in ('eligible', 'potential')
     union
     select patient_id from events
 ),
