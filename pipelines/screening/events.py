@@ -112,10 +112,10 @@ def current_state(con: duckdb.DuckDBPyConnection, trial_id: str, patient_id: str
     )
 
 
-def record(con: duckdb.DuckDBPyConnection, trial: Trial, event: Event) -> int:
+def record(con: duckdb.DuckDBPyConnection, trial: Trial, event: Event, today: date | None = None) -> int:
     """Validate one event against the warehouse and append it; return its event_id.
     The caller owns the transaction (an import records all its rows in one)."""
-    check_shape(event)
+    check_shape(event, today)
     if event.trial_id != trial.id:
         raise ParameterError(f"event for trial {event.trial_id!r} given to trial {trial.id!r}")
     as_of = evaluated_as_of(con, trial)

@@ -163,7 +163,7 @@ def import_file(
                 skipped += 1
                 continue
             try:
-                events.record(con, loaded[event.trial_id], event)
+                events.record(con, loaded[event.trial_id], event, today)
                 recorded += 1
             except CohortscanError as err:
                 errors.append(f"{where}, column {_column_of(str(err))}: {err}")
