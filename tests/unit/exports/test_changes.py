@@ -125,6 +125,10 @@ def test_run_folder_holds_every_export(wh, tmp_path):
         "criteria.parquet",
         "feasibility.html",
         "feasibility.json",
+        "research_subjects.ndjson",
         "run.json",
+        "screening_log.csv",
+        "worklist.csv",
+        "worklist.html",
     ]
     assert not list(tmp_path.glob("*/.*")), "no partial folder or temporary file is left"
