@@ -16,6 +16,7 @@ import pytest
 
 from pipelines.criteria.trials import load_trial
 from pipelines.exports import feasibility
+from pipelines.exports import screening as screening_exports
 from pipelines.exports.suppression import propagate_bounds
 from pipelines.network.bounds import site_cells
 from pipelines.network.merge import write_network
@@ -73,6 +74,11 @@ def network(tmp_path_factory) -> dict:
     trial = load_trial(SQL_DIR / "trials", TRIAL)
     with open_warehouse(root / "pooled" / "wh.duckdb", read_only=True) as con:
         truth, _ = feasibility.cells_and_equations(feasibility.collect(con, trial), run_info)
+        # the recruitment section (the screening log, pipelines/exports/screening.py), as named there
+        for row in screening_exports.screening_log(con, trial):
+            name = f"{row['measure']}.{row['reason']}" if row["reason"] else row["measure"]
+            where = ("overall",) if row["site_id"] == "all" else ("by_site", row["site_id"])
+            truth[("recruitment", *where, name)] = row["patients"]
     return {
         "merged": merged,
         "truth": truth,
