@@ -16,13 +16,13 @@ import csv
 import hashlib
 import io
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from pipelines import files
 from pipelines.criteria.trials import Trial
 from pipelines.exports.suppression import DEFAULT_MIN_CELL_COUNT, Equation, suppress
 from pipelines.screening import states
@@ -57,12 +57,11 @@ BY_REASON = ("screen_failed", "declined", "withdrawn", "deceased")
 FHIR_R4_STATUS_SYSTEM = "http://hl7.org/fhir/research-subject-status"
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write a file readable and writable by its owner only (0600), whatever the umask."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-    os.chmod(path, 0o600)
+def write_private(path: Path, text: str, group: str | None = None) -> None:
+    """Write a file atomically, readable by its owner only (0600; 0640 for `group`),
+    whatever the umask (pipelines/files.py)."""
+    files.write_text(path, text)
+    files.restrict_one(path, group)
 
 
 def _rows(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> list[dict[str, Any]]:
@@ -165,19 +164,26 @@ def recruitment_section(
 
 
 def write_screening_exports(
-    con: duckdb.DuckDBPyConnection, trial: Trial, folder: Path, as_of: str, run_id: str
+    con: duckdb.DuckDBPyConnection,
+    trial: Trial,
+    folder: Path,
+    as_of: str,
+    run_id: str,
+    group: str | None = None,
 ) -> dict[str, int]:
     """Write worklist.csv/.html, screening_log.csv and research_subjects.ndjson into
-    `folder`; return counts (rows of each) for the run's log line."""
+    `folder`, private (`group`: the private_group setting); return their row counts."""
     from pipelines.exports import report_html
 
     rows = worklist(con, trial)
     log = screening_log(con, trial)
     subjects = research_subjects(con, trial)
-    write_private(folder / "worklist.csv", to_csv(rows, WORKLIST_COLUMNS))
-    write_private(folder / "screening_log.csv", to_csv(log, LOG_COLUMNS))
+    write_private(folder / "worklist.csv", to_csv(rows, WORKLIST_COLUMNS), group)
+    write_private(folder / "screening_log.csv", to_csv(log, LOG_COLUMNS), group)
     write_private(
-        folder / "research_subjects.ndjson", "".join(json.dumps(s, sort_keys=True) + "\n" for s in subjects)
+        folder / "research_subjects.ndjson",
+        "".join(json.dumps(s, sort_keys=True) + "\n" for s in subjects),
+        group,
     )
     write_private(
         folder / "worklist.html",
@@ -187,5 +193,6 @@ def write_screening_exports(
             WORKLIST_COLUMNS,
             [r for r in log if r["site_id"] == "all"],
         ),
+        group,
     )
     return {"worklist": len(rows), "research_subjects": len(subjects)}

@@ -280,7 +280,9 @@ def write_trial_exports(
                 con, query, params, folder.path(f"{name}.parquet"), folder.path(f"{name}.csv")
             )
         copy_to(con, changes_query(trial), [], folder.path("changes.csv"))
-        screening_exports.write_screening_exports(con, trial, folder.staging, as_of, run_id)
+        screening_exports.write_screening_exports(
+            con, trial, folder.staging, as_of, run_id, settings.private_group
+        )
         feasibility.write_feasibility(
             con,
             trial,
