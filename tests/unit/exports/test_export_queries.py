@@ -112,7 +112,11 @@ def test_csv_written_from_the_parquet_file_is_the_querys_csv(cohort, tmp_path, n
 
 def test_criteria_csv_holds_the_candidates_rows_of_criteria_parquet_in_its_order(cohort, tmp_path):
     con, trial = cohort
-    candidates, rows, csv = (tmp_path / "candidates.parquet", tmp_path / "criteria.parquet", tmp_path / "c.csv")
+    candidates, rows, csv = (
+        tmp_path / "candidates.parquet",
+        tmp_path / "criteria.parquet",
+        tmp_path / "c.csv",
+    )
     exports.copy_to(con, *exports.candidates_query(trial), candidates)
     exports.copy_to(con, exports.criteria_query(trial), [], rows)
     exports.copy_candidate_rows(con, rows, candidates, csv)
