@@ -28,8 +28,9 @@ test: $(STAMP) chromium
 chromium:
 	sh scripts/ensure_chromium.sh
 
-## Benchmark: per-stage figures for drops of SIZES patients, written to bench/README.md.
-SIZES ?= 10000,100000,1000000
+## Benchmark: per-stage figures for drops of SIZES patients (N or N:shape), written to
+## bench/README.md, then every target of issue 20 with its verdict.
+SIZES ?= 10000,100000,500000:sparse,1000000
 REPEAT ?= 1
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --sizes $(SIZES) --repeat $(REPEAT) --readme

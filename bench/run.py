@@ -1,10 +1,13 @@
 """Benchmark: how a scan's cost grows with the drop, against the cost of reading the files.
 
-    .venv/bin/python bench/run.py [--sizes 10000,100000,1000000] [--seed 7] [--readme]
+    .venv/bin/python bench/run.py [--sizes 10000,100000,500000:sparse,1000000] [--seed 7] [--readme]
 
-For each size (patients) it makes a drop with `sample_drops.generator` (kept under
-`bench/out/drop-<N>-s<seed>/` and reused), then measures, each in a child process of its
-own (wall seconds, CPU seconds, peak resident memory of that process):
+A size is a number of patients, optionally with the generator's shape after a colon
+(`500000:sparse`: about 24 rows a patient instead of about 120). For each size it makes a
+drop with `sample_drops.generator` (kept under `bench/out/drop-<N>[-<shape>]-s<seed>/` and
+reused), and a night's delta for it (`--delta-share 0.01`: about 1 % new rows, under
+`bench/out/delta-...`), then measures, each in a child process of its own (wall seconds,
+CPU seconds, peak resident memory of that process):
 
 - the floor: DuckDB loading every file of the drop once into an in-memory table, all
   columns as text (`read_csv(..., all_varchar = true)`, `read_parquet` for parquet);
@@ -12,7 +15,10 @@ own (wall seconds, CPU seconds, peak resident memory of that process):
   validate_staging, criteria, export): the plain functions the flow's tasks call;
 - `cohortscan scan` end to end on another fresh warehouse (Prefect included), then
   `cohortscan whatif --set inc_renal.egfr_min=15`, then the same scan again with no new
-  file (re-scan);
+  file (re-scan), then a scan of the delta folder alone into that warehouse (the nightly
+  delta), and a full scan of the drop and the delta together into a fresh warehouse, whose
+  candidates and criteria statuses the delta's must equal (the re-scan's must equal the
+  first full scan's);
 - the full scan again on a fresh warehouse, with a lasting Prefect server already
   running (`prefect server start`, as a site scheduling its scans has): the temporary
   server's start is then not paid; the server's CPU during the scan is counted;
@@ -23,8 +29,10 @@ and the second scan on a lasting Prefect server
 (they would double a run of hours); their stage figures are the full scan's own timings
 (run.json `timings_seconds`), printed under the table.
 
-It prints one table per size and the ratios against the targets, and writes every
-figure to `bench/out/results-<N>.json`; `--readme` also writes the tables into
+It prints one table per size, then every target of issue 20 with the figure measured for
+it and a verdict computed from that figure (`not measured` when this run had no such
+size), and writes every figure to `bench/out/results-<N>[-<shape>].json`; `--readme` also
+writes the tables into
 `bench/README.md` with the machine they ran on. CPU seconds are given beside wall
 seconds because the 2-core machine is shared: wall time depends on the load of the
 moment, CPU time much less.
@@ -57,6 +65,8 @@ PYTHON = sys.executable
 COHORTSCAN = str(Path(PYTHON).with_name("cohortscan"))
 AS_OF = "2026-11-26"
 STAGES = ("imports", "ingest", "validate_raw", "stage", "validate_staging", "criteria", "export")
+DELTA_SHARE = 0.01
+COMPARED = ("candidates.parquet", "criteria.parquet")
 WHATIF = ["--set", "inc_renal.egfr_min=15", "--trial", "cart_autoimmune"]
 README_START = "<!-- bench:start -->"
 README_END = "<!-- bench:end -->"
@@ -83,6 +93,32 @@ for (kind, parquet), paths in sorted(kinds.items()):
     rows += con.execute(f"select count(*) from {table}").fetchone()[0]
 print(rows)
 """
+
+
+@dataclass(frozen=True)
+class Size:
+    """A benchmark drop: patients and the generator's shape (rows per patient)."""
+
+    patients: int
+    shape: str = "standard"
+
+    @property
+    def key(self) -> str:
+        return str(self.patients) if self.shape == "standard" else f"{self.patients}-{self.shape}"
+
+    @property
+    def title(self) -> str:
+        return f"{self.patients:,} patients" + ("" if self.shape == "standard" else f", {self.shape} shape")
+
+
+def parse_sizes(text: str) -> list[Size]:
+    """`10000,500000:sparse` -> [Size(10000), Size(500000, 'sparse')]."""
+    sizes = []
+    for item in (part.strip() for part in text.split(",")):
+        if item:
+            patients, _, shape = item.partition(":")
+            sizes.append(Size(int(patients), shape or "standard"))
+    return sizes
 
 
 @dataclass
@@ -124,22 +160,50 @@ def measure(name: str, cmd: list[str], log: Path, env: dict | None = None) -> tu
     return result, stdout
 
 
-def drop_for(patients: int, seed: int, log: Path) -> Path:
-    """The cached drop of `patients` patients (generated when missing or incomplete)."""
-    drop = OUT / f"drop-{patients}-s{seed}"
+def drop_for(size: Size, seed: int, log: Path, delta: bool = False) -> Path:
+    """The cached drop of `size` (generated when missing or incomplete), or with `delta`
+    its night of about 1 % new rows."""
+    drop = OUT / f"{'delta' if delta else 'drop'}-{size.key}-s{seed}"
     done = drop / ".complete"
     if not done.exists():
         shutil.rmtree(drop, ignore_errors=True)
+        extra = ["--delta-share", str(DELTA_SHARE)] if delta else []
         gen, _ = measure(
             "generate",
-            [PYTHON, "-m", "sample_drops.generator", "--out", str(drop), "--patients", str(patients),
-             "--seed", str(seed)],
+            [PYTHON, "-m", "sample_drops.generator", "--out", str(drop), "--patients", str(size.patients),
+             "--seed", str(seed), "--shape", size.shape, *extra],
             log,
         )  # fmt: skip
         if not gen.ok:
             raise SystemExit(f"generating {drop} failed; see {log}")
         done.write_text(json.dumps(asdict(gen)))
     return drop
+
+
+def count_rows(folder: Path) -> int:
+    """Data rows of the files of a drop folder (CSV read as text, Parquet)."""
+    import duckdb
+
+    total = 0
+    with duckdb.connect() as con:
+        for path in data_files(folder):
+            reader = (
+                "read_parquet(?)"
+                if path.suffix == ".parquet"
+                else "read_csv(?, all_varchar = true, header = true)"
+            )
+            total += con.execute(f"select count(*) from {reader}", [str(path)]).fetchone()[0]
+    return total
+
+
+def union_of(folders: list[Path], target: Path) -> Path:
+    """A folder of links to the data files of `folders` (a drop and its delta): what a
+    full scan of everything delivered so far reads."""
+    fresh(target)
+    for folder in folders:
+        for path in data_files(folder):
+            (target / path.name).symlink_to(path)
+    return target
 
 
 def data_files(drop: Path) -> list[Path]:
@@ -276,11 +340,61 @@ def scan_on_lasting_server(drop: Path, work: Path, log: Path, rows: int | None) 
     return result
 
 
+def snapshot(out: Path, target: Path) -> Path:
+    """Copy the compared exports (candidates and criteria Parquet) of every trial's AS_OF
+    folder under `out` to `target`, before a later scan replaces them."""
+    fresh(target)
+    for folder in sorted(out.glob(f"*/{AS_OF}")):
+        if folder.parent.name.startswith(("_", ".")):
+            continue
+        (target / folder.parent.name).mkdir()
+        for name in COMPARED:
+            shutil.copy2(folder / name, target / folder.parent.name / name)
+    return target
+
+
+def compare_exports(expected: Path, actual: Path) -> dict:
+    """Candidates (patient, status, rank, score) and criteria statuses (patient x
+    criterion) of every trial in `expected` against `actual`: the rows compared and the
+    rows found on one side only. Folders as `snapshot` writes them, or export folders."""
+    import duckdb
+
+    def parquet(root: Path, trial: str, name: str) -> str:
+        folder = root / trial / AS_OF if (root / trial / AS_OF).is_dir() else root / trial
+        return str(folder / name).replace("'", "''")
+
+    columns = {
+        "candidates.parquet": "patient_id, status, rank, score",
+        "criteria.parquet": "patient_id, criterion_id, status",
+    }
+    trials = sorted(p.name for p in expected.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+    compared, differing = 0, 0
+    with duckdb.connect() as con:
+        for trial in trials:
+            for name, cols in columns.items():
+                left = f"select {cols} from read_parquet('{parquet(expected, trial, name)}')"
+                right = f"select {cols} from read_parquet('{parquet(actual, trial, name)}')"
+                compared += con.execute(f"select count(*) from ({left})").fetchone()[0]
+                differing += con.execute(
+                    f"select (select count(*) from ({left} except all {right})) "
+                    f"+ (select count(*) from ({right} except all {left}))"
+                ).fetchone()[0]
+    return {"trials": trials, "rows_compared": compared, "rows_differing": differing}
+
+
 def scans(
-    drop: Path, work: Path, log: Path, rows: int | None, lasting: bool = True, repeat: int = 1
-) -> list[Measure]:
-    """Full scan (`repeat` times, each on a fresh warehouse), then what-if and re-scan
-    with the CLI on the last one's warehouse."""
+    drop: Path,
+    work: Path,
+    log: Path,
+    rows: int | None,
+    lasting: bool = True,
+    repeat: int = 1,
+    delta: Path | None = None,
+) -> tuple[list[Measure], dict[str, dict]]:
+    """Full scan (`repeat` times, each on a fresh warehouse), then what-if, re-scan and
+    (with `delta`) the nightly delta with the CLI on the last one's warehouse, and a full
+    scan of drop and delta together to check the delta's results. Returns the measures
+    and the comparisons of results (`compare_exports`) by path."""
     warehouse, out = work / "scan.duckdb", work / "exports"
     runs = []
     for _ in range(repeat):
@@ -290,15 +404,32 @@ def scans(
         run.rows, run.detail["run_json_timings"] = rows, run_json_timings(out)
         runs.append(run)
     full = median_of(runs)
-    results = [full]
+    results, checks = [full], {}
     if not full.ok:
-        return results
+        return results, checks
+    first = snapshot(out, work / "compared-full")
     cmd = [COHORTSCAN, "whatif", *WHATIF, "--warehouse", str(warehouse), "--out", str(out)]
     whatif, _ = measure("what-if", cmd, log)
     rescan, _ = measure("re-scan (no new file)", scan_cmd(drop, warehouse, out), log)
     rescan.detail["run_json_timings"] = run_json_timings(out)
+    if rescan.ok:
+        checks["re-scan (no new file)"] = compare_exports(first, out)
+    results += [whatif, rescan]
+    if delta is not None:
+        delta_rows = count_rows(delta)
+        nightly, _ = measure("nightly delta (1 % new rows)", scan_cmd(delta, warehouse, out), log)
+        nightly.rows, nightly.detail["run_json_timings"] = delta_rows, run_json_timings(out)
+        union_out = work / "exports-union"
+        union, _ = measure(
+            "scan (full, drop + delta)",
+            scan_cmd(union_of([drop, delta], work / "union"), work / "union.duckdb", union_out),
+            log,
+        )
+        if nightly.ok and union.ok:
+            checks["nightly delta (1 % new rows)"] = compare_exports(union_out, out)
+        results += [nightly, union]
     extra = [scan_on_lasting_server(drop, work, log, rows)] if lasting else []
-    return [*results, whatif, rescan, *extra]
+    return [*results, *extra], checks
 
 
 def fixed_cost(work: Path, log: Path) -> Measure:
@@ -350,10 +481,33 @@ def _fmt(value: float | None, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
 
 
-def table(patients: int, floor_m: Measure, stage_ms: list[Measure], scan_ms: list[Measure]) -> str:
-    """The markdown table of one size, then the ratios against the targets."""
+def ratios(floor_m: Measure, stage_ms: list[Measure], scan_ms: list[Measure]) -> dict[str, float]:
+    """The figures the targets are about, from one size's measures (missing ones left out)."""
+    by_name = {m.name.split(" (median of")[0]: m for m in scan_ms}
+    full = by_name.get("scan (full)")
+    found: dict[str, float] = {}
+    if not (full and full.ok):
+        return found
+    found["peak_rss_mb"] = max([full.rss_mb, *(m.rss_mb for m in stage_ms if m.ok)])
+    if floor_m.ok:
+        found["scan_floor_wall"] = full.wall / floor_m.wall
+        found["scan_floor_cpu"] = full.cpu / floor_m.cpu
+    for key, name in (
+        ("whatif", "what-if"),
+        ("rescan", "re-scan (no new file)"),
+        ("delta", "nightly delta (1 % new rows)"),
+    ):
+        m = by_name.get(name)
+        if m and m.ok:
+            found[f"{key}_wall"] = m.wall / full.wall
+            found[f"{key}_cpu"] = m.cpu / full.cpu
+    return found
+
+
+def table(size: Size, floor_m: Measure, stage_ms: list[Measure], scan_ms: list[Measure], checks: dict) -> str:
+    """The markdown table of one size, then its ratios and result comparisons."""
     lines = [
-        f"#### {patients:,} patients ({floor_m.rows or 0:,} rows in the drop)",
+        f"#### {size.title} ({floor_m.rows or 0:,} rows in the drop)",
         "",
         "| step | wall s | CPU s | rows | rows/s (wall) | peak RSS MB |",
         "|---|---:|---:|---:|---:|---:|",
@@ -369,35 +523,134 @@ def table(patients: int, floor_m: Measure, stage_ms: list[Measure], scan_ms: lis
         wall, cpu = sum(m.wall for m in work), sum(m.cpu for m in work)
         lines.append(f"| sum of stages (each paid its own imports) | {_fmt(wall)} | {_fmt(cpu)} | | | |")
     lines.append("")
-    by_name = {m.name.split(" (median of")[0]: m for m in scan_ms}
-    full = by_name.get("scan (full)")
-    if full and full.ok and floor_m.ok:
+    found = ratios(floor_m, stage_ms, scan_ms)
+    if "scan_floor_wall" in found:
         lines.append(
-            f"- full scan / floor: {full.wall / floor_m.wall:.1f}x wall, {full.cpu / floor_m.cpu:.1f}x CPU "
-            "(target <= 3x for 100k patients)"
+            f"- full scan / floor: {found['scan_floor_wall']:.1f}x wall, {found['scan_floor_cpu']:.1f}x CPU"
         )
-        lasting = by_name.get("scan (full, lasting Prefect server)")
-        if lasting and lasting.ok:
+    by_name = {m.name.split(" (median of")[0]: m for m in scan_ms}
+    lasting = by_name.get("scan (full, lasting Prefect server)")
+    if lasting and lasting.ok and floor_m.ok:
+        lines.append(
+            f"- full scan with a lasting Prefect server / floor: "
+            f"{lasting.wall / floor_m.wall:.1f}x wall, {lasting.cpu / floor_m.cpu:.1f}x CPU "
+            f"(the server's {lasting.detail['server_cpu']} s of CPU during the scan included)"
+        )
+    if "peak_rss_mb" in found:
+        lines.append(f"- peak RSS: {found['peak_rss_mb']:,.0f} MB")
+    for key, name in (("whatif", "what-if"), ("rescan", "re-scan (no new file)"), ("delta", "nightly delta")):
+        if f"{key}_wall" in found:
             lines.append(
-                f"- full scan with a lasting Prefect server / floor: "
-                f"{lasting.wall / floor_m.wall:.1f}x wall, {lasting.cpu / floor_m.cpu:.1f}x CPU "
-                f"(the server's {lasting.detail['server_cpu']} s of CPU during the scan included)"
+                f"- {name} / full scan: {100 * found[f'{key}_wall']:.0f} % wall, "
+                f"{100 * found[f'{key}_cpu']:.0f} % CPU"
             )
-        peak = max([full.rss_mb, *(m.rss_mb for m in stage_ms)])
-        lines.append(f"- peak RSS: {peak:,.0f} MB (target <= 2,048 MB)")
-        for name, target in (("what-if", 10), ("re-scan (no new file)", 20)):
-            m = by_name.get(name)
-            if m and m.ok:
-                lines.append(
-                    f"- {name} / full scan: {100 * m.wall / full.wall:.0f} % wall, "
-                    f"{100 * m.cpu / full.cpu:.0f} % CPU (target <= {target} %)"
-                )
-        stamped = full.detail.get("run_json_timings")
-        if stamped:
-            lines.append(
-                "- run.json timings of the full scan (s): "
-                + ", ".join(f"{k} {v}" for k, v in stamped.items())
+    for name, check in checks.items():
+        lines.append(
+            f"- results of the {name} against a full scan: {check['rows_differing']:,} of "
+            f"{check['rows_compared']:,} candidate and criteria rows differ ({', '.join(check['trials'])})"
+        )
+    full = by_name.get("scan (full)")
+    stamped = full.detail.get("run_json_timings") if full else None
+    if stamped:
+        lines.append(
+            "- run.json timings of the full scan (s): " + ", ".join(f"{k} {v}" for k, v in stamped.items())
+        )
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One target of issue 20: the size it is measured on, the figure and its limit."""
+
+    row: str
+    size: Size | None  # None: every size of the run
+    figure: str  # a key of `ratios`, or "identical"
+    limit: float
+    unit: str
+
+
+TARGETS = (
+    Target("full scan <= 4x the floor, 100,000 patients", Size(100_000), "scan_floor", 4, "x"),
+    Target(
+        "full scan <= 4x the floor, ~500,000 patients x ~24 rows",
+        Size(500_000, "sparse"),
+        "scan_floor",
+        4,
+        "x",
+    ),
+    Target("full scan <= 5x the floor, 1,000,000 patients", Size(1_000_000), "scan_floor", 5, "x"),
+    Target("peak RSS <= 2 GB, 1,000,000 patients", Size(1_000_000), "peak_rss_mb", 2048, "MB"),
+    Target(
+        "nightly delta of 1 % new rows <= 15 % of a full scan, 100,000 patients",
+        Size(100_000),
+        "delta",
+        0.15,
+        "%",
+    ),
+    Target("what-if <= 5 % of a full scan, 100,000 patients", Size(100_000), "whatif", 0.05, "%"),
+    Target(
+        "results identical (candidates, criteria statuses) on delta and re-scan", None, "identical", 0, "rows"
+    ),
+)
+
+
+def _show(value: float, unit: str) -> str:
+    return {"x": f"{value:.1f}x", "%": f"{100 * value:.0f} %", "MB": f"{value:,.0f} MB"}.get(
+        unit, f"{value:,.0f}"
+    )
+
+
+def verdicts(measured: dict[Size, dict]) -> list[tuple[str, str, str, str]]:
+    """Every target with what was measured for it and its verdict, computed from the
+    figures: `met` when within the limit (wall and CPU both, for a ratio), `not met`
+    when over it in both, `met on CPU only` / `met on wall only` otherwise, `not
+    measured` when the run had no such size or the figure is missing.
+    `measured` maps a size to {"ratios": ratios(...), "checks": {...}}."""
+    rows = []
+    for t in TARGETS:
+        limit = _show(t.limit, t.unit) if t.unit != "rows" else "0 rows differ"
+        if t.figure == "identical":
+            checks = [(size, name, c) for size, m in measured.items() for name, c in m["checks"].items()]
+            if not checks:
+                rows.append((t.row, limit, "-", "not measured"))
+                continue
+            differing = sum(c["rows_differing"] for _, _, c in checks)
+            empty = [c for _, _, c in checks if not c["rows_compared"]]
+            shown = "; ".join(
+                f"{size.key} {name}: {c['rows_differing']:,} of {c['rows_compared']:,}"
+                for size, name, c in checks
             )
+            verdict = "not measured" if empty else ("met" if differing == 0 else "not met")
+            rows.append((t.row, limit, shown, verdict))
+            continue
+        found = measured.get(t.size, {}).get("ratios", {})
+        if t.figure == "peak_rss_mb":
+            value = found.get("peak_rss_mb")
+            if value is None:
+                rows.append((t.row, limit, "-", "not measured"))
+            else:
+                rows.append((t.row, limit, _show(value, t.unit), "met" if value <= t.limit else "not met"))
+            continue
+        wall, cpu = found.get(f"{t.figure}_wall"), found.get(f"{t.figure}_cpu")
+        if wall is None or cpu is None:
+            rows.append((t.row, limit, "-", "not measured"))
+            continue
+        within = (wall <= t.limit, cpu <= t.limit)
+        verdict = {
+            (True, True): "met",
+            (False, False): "not met",
+            (True, False): "met on wall only",
+            (False, True): "met on CPU only",
+        }[within]
+        rows.append((t.row, limit, f"{_show(wall, t.unit)} wall, {_show(cpu, t.unit)} CPU", verdict))
+    return rows
+
+
+def verdict_table(measured: dict[Size, dict]) -> str:
+    lines = ["#### Targets (issue 20)", "", "| target | limit | measured | verdict |", "|---|---|---|---|"]
+    lines += [
+        f"| {row} | {limit} | {shown} | {verdict} |" for row, limit, shown, verdict in verdicts(measured)
+    ]
     return "\n".join(lines)
 
 
@@ -414,9 +667,16 @@ def write_readme(text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Command line: measure each size, print and keep the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000", help="patients, comma separated")
+    parser.add_argument(
+        "--sizes",
+        default="10000,100000,500000:sparse,1000000",
+        help="patients, comma separated, each with an optional generator shape (500000:sparse)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-stages", action="store_true", help="skip the per-stage processes")
+    parser.add_argument(
+        "--no-delta", action="store_true", help="skip the nightly delta and the full scan that checks it"
+    )
     parser.add_argument(
         "--stages-max",
         type=int,
@@ -434,7 +694,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--readme", action="store_true", help="write the tables into bench/README.md")
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
-    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    sizes = parse_sizes(args.sizes)
     header = f"Machine: {machine()}"
     print(header, flush=True)
     log = OUT / "bench.log"
@@ -446,21 +706,30 @@ def main(argv: list[str] | None = None) -> int:
         f"{sample.cpu:.1f} s CPU, {sample.rss_mb:,.0f} MB peak RSS.",
     ]
     print(sections[-1], flush=True)
-    for patients in sizes:
-        drop = drop_for(patients, args.seed, log)
-        work = fresh(OUT / f"work-{patients}")
+    measured: dict[Size, dict] = {}
+    for size in sizes:
+        drop = drop_for(size, args.seed, log)
+        delta = None if args.no_delta else drop_for(size, args.seed, log, delta=True)
+        work = fresh(OUT / f"work-{size.key}")
         floor_m = floor(drop, log, args.repeat)
-        per_stage = not args.no_stages and patients <= args.stages_max
+        per_stage = not args.no_stages and size.patients <= args.stages_max
         stage_ms = stages(drop, work, log) if per_stage else []
-        scan_ms = scans(drop, work, log, floor_m.rows, lasting=per_stage, repeat=args.repeat)
-        text = table(patients, floor_m, stage_ms, scan_ms)
+        scan_ms, checks = scans(
+            drop, work, log, floor_m.rows, lasting=per_stage, repeat=args.repeat, delta=delta
+        )
+        text = table(size, floor_m, stage_ms, scan_ms, checks)
         print("\n" + text, flush=True)
         sections += ["", text]
-        results = {"machine": header, "patients": patients,
+        measured[size] = {"ratios": ratios(floor_m, stage_ms, scan_ms), "checks": checks}
+        results = {"machine": header, "patients": size.patients, "shape": size.shape, "checks": checks,
                    "measures": [asdict(m) for m in [sample, floor_m, *stage_ms, *scan_ms]]}  # fmt: skip
-        (OUT / f"results-{patients}.json").write_text(json.dumps(results, indent=2))
+        (OUT / f"results-{size.key}.json").write_text(json.dumps(results, indent=2))
         if args.readme:
-            write_readme("\n".join(sections))
+            write_readme("\n".join([*sections, "", verdict_table(measured)]))
+    text = verdict_table(measured)
+    print("\n" + text, flush=True)
+    if args.readme:
+        write_readme("\n".join([*sections, "", text]))
     return 0
 
 

@@ -2,12 +2,18 @@
 
     python -m sample_drops.generator --out data/sample [--patients N] [--seed 7]
                                     [--as-of 2026-11-26] [--chunk-patients K] [--site NAME]
+                                    [--shape standard|sparse] [--delta-share 0.01]
 
 Up to `SAMPLE_MAX_PATIENTS` patients it writes the curated sample drop: the edge-case
 patients of `sample_drops.cases`, seeded random filler patients, `expected/statuses.csv` and a
 README. Above that it writes a benchmark drop of random patients only, in chunks of
-`chunk_patients` (one file per kind and chunk, memory bounded by the chunk), with about
-100 labs, 10 diagnoses and 10 medication rows per patient and about 0.1 % bad rows.
+`chunk_patients` (one file per kind and chunk, memory bounded by the chunk), in one of
+two shapes (`SHAPES`): `standard`, about 100 labs, 10 diagnoses and 10 medication rows per
+patient; `sparse`, about 18 labs, 3 diagnoses and 3 medication rows (24 rows a patient,
+the second drop of issue 20: many patients, few rows each). Both have about 0.1 % bad rows.
+With `delta_share` it writes instead the new rows of a night for that drop: lab, diagnosis
+and medication rows (no patients file) for a block of existing patients, about that share
+of the drop's rows, in files named `<kind>-delta-0001...` that sit beside the drop's own.
 `--site NAME` makes the drop one hospital of a network: every patient id starts with
 `NAME-` and every site_id is NAME, so that drops of several sites never share a patient.
 
@@ -107,6 +113,13 @@ class Rates:
 
 SAMPLE_RATES = Rates(labs=24, diagnoses=4, medications=4, bad=0.0)
 BENCH_RATES = Rates(labs=100, diagnoses=10, medications=10, bad=0.001)
+# Benchmark drop shapes: rows per patient (issue 20 measures both at about 12M rows:
+# 100,000 standard patients, or about 500,000 sparse ones).
+SHAPES: dict[str, Rates] = {
+    "standard": BENCH_RATES,
+    "sparse": Rates(labs=18, diagnoses=3, medications=3, bad=0.001),
+}
+DELTA_KINDS = ("diagnoses", "labs", "medications")
 
 
 def generate(
@@ -117,26 +130,38 @@ def generate(
     *,
     chunk_patients: int | None = None,
     site: str | None = None,
+    shape: str = "standard",
+    delta_share: float | None = None,
 ) -> dict[str, int]:
     """Write a drop into `out_dir` and return the number of data rows per file name.
 
     Up to `SAMPLE_MAX_PATIENTS` patients: the curated sample (patients.csv,
     diagnoses.csv, labs-2026-11-a.csv, labs-2026-11-b.csv.gz, medications.parquet,
-    expected/statuses.csv, README.md). Above: a benchmark drop in chunks of `chunk_patients`
-    patients (default: an eighth of the patients, between 1,000 and 25,000). The same
-    arguments always give byte-identical files. Raises ValueError on bad arguments or if
-    `out_dir` holds drop files this run would not overwrite. `site` names the hospital
-    of a network drop (patient ids `site-P00001`, site_id `site`).
+    expected/statuses.csv, README.md). Above: a benchmark drop of the given `shape`
+    (`SHAPES`) in chunks of `chunk_patients` patients (default: an eighth of the
+    patients, between 1,000 and 25,000). With `delta_share` (0 < share <= 1): only the
+    new rows of a night for the benchmark drop of these arguments (`_write_delta`). The
+    same arguments always give byte-identical files. Raises ValueError on bad arguments
+    or if `out_dir` holds drop files this run would not overwrite. `site` names the
+    hospital of a network drop (patient ids `site-P00001`, site_id `site`).
     """
     if patients < 1:
         raise ValueError(f"patients must be at least 1, got {patients}")
+    if shape not in SHAPES:
+        raise ValueError(f"shape must be one of {', '.join(SHAPES)}, got {shape!r}")
+    if delta_share is not None and not 0 < delta_share <= 1:
+        raise ValueError(f"delta_share must be above 0 and at most 1, got {delta_share}")
+    if delta_share is not None and patients <= SAMPLE_MAX_PATIENTS:
+        raise ValueError(f"a delta is written for benchmark drops only (patients > {SAMPLE_MAX_PATIENTS:,})")
     out_dir.mkdir(parents=True, exist_ok=True)
     if patients <= SAMPLE_MAX_PATIENTS:
         return _write_sample(out_dir, patients, seed, as_of, site)
+    if delta_share is not None:
+        return _write_delta(out_dir, patients, seed, as_of, shape, delta_share, site)
     if chunk_patients is not None and chunk_patients < 1:
         raise ValueError(f"chunk_patients must be at least 1, got {chunk_patients}")
     chunk = chunk_patients or min(DEFAULT_CHUNK, max(1_000, math.ceil(patients / 8)))
-    return _write_chunked(out_dir, patients, seed, as_of, chunk, site)
+    return _write_chunked(out_dir, patients, seed, as_of, chunk, site, shape)
 
 
 # ---------------------------------------------------------------- random patients
@@ -444,6 +469,7 @@ class Chunk:
     seed: int
     as_of: date
     site: str | None = None
+    shape: str = "standard"
 
     @property
     def names(self) -> dict[str, str]:
@@ -451,11 +477,17 @@ class Chunk:
 
 
 def _write_chunked(
-    out_dir: Path, patients: int, seed: int, as_of: date, chunk: int, site: str | None = None
+    out_dir: Path,
+    patients: int,
+    seed: int,
+    as_of: date,
+    chunk: int,
+    site: str | None = None,
+    shape: str = "standard",
 ) -> dict[str, int]:
     width = max(5, len(str(patients)))
     chunks = [
-        Chunk(out_dir, k, first, min(chunk, patients - first + 1), width, seed, as_of, site)
+        Chunk(out_dir, k, first, min(chunk, patients - first + 1), width, seed, as_of, site, shape)
         for k, first in enumerate(range(1, patients + 1, chunk), start=1)
     ]
     _check_target(out_dir, [name for c in chunks for name in c.names.values()])
@@ -467,7 +499,7 @@ def _write_chunked(
         for result in pool.map(_write_chunk, chunks):
             counts.update(result)
             log.info("wrote %s", ", ".join(result))
-    readme = _bench_readme(patients, seed, as_of, chunk, counts)
+    readme = _bench_readme(patients, seed, as_of, chunk, counts, shape)
     (out_dir / "README.md").write_text(readme, encoding="utf-8")
     _write_as_of(out_dir, as_of)
     return counts
@@ -475,7 +507,7 @@ def _write_chunked(
 
 def _write_chunk(chunk: Chunk) -> dict[str, int]:
     rng = np.random.default_rng([chunk.seed, chunk.number])
-    tables = random_drop(rng, chunk.first, chunk.count, chunk.width, chunk.as_of, BENCH_RATES)
+    tables = random_drop(rng, chunk.first, chunk.count, chunk.width, chunk.as_of, SHAPES[chunk.shape])
     # gzip level 1: the benchmark wants speed more than small files
     return {
         name: _write(_relabel(tables[kind], chunk.site), chunk.out_dir / name, 1)
@@ -488,6 +520,45 @@ def _write_as_of(out_dir: Path, as_of: date) -> None:
     screens a generated drop on it (pipelines/settings.py reads AS_OF_FILE), so its
     results do not slide out of their windows as the days pass."""
     (out_dir / AS_OF_FILE).write_text(f"{as_of.isoformat()}\n", encoding="utf-8")
+
+
+def delta_patients(patients: int, share: float) -> tuple[int, int]:
+    """The block of existing patients a delta of `share` of the drop's rows gives new rows
+    to: (first, count). A block in the middle of the drop, so it is no file's first rows."""
+    count = max(1, round(patients * share))
+    return (patients - count) // 2 + 1, count
+
+
+def _write_delta(
+    out_dir: Path, patients: int, seed: int, as_of: date, shape: str, share: float, site: str | None = None
+) -> dict[str, int]:
+    """A night's new rows for the drop of `patients` patients: diagnoses, labs and
+    medications of the patients `delta_patients(patients, share)`, drawn at that drop's
+    rates (so about `share` of its rows), from a seed no chunk of the drop uses. No
+    patients file: the patients exist. File names (`labs-delta-0001.csv.gz`, ...) differ
+    from the drop's, so both can be scanned together to check a delta against a full scan."""
+    first, count = delta_patients(patients, share)
+    names = {kind: f"{kind}-delta-0001{_suffix(kind)}" for kind in DELTA_KINDS}
+    _check_target(out_dir, list(names.values()))
+    rng = np.random.default_rng([seed, 0, 1])
+    tables = random_drop(rng, first, count, max(5, len(str(patients))), as_of, SHAPES[shape])
+    counts = {name: _write(_relabel(tables[kind], site), out_dir / name, 1) for kind, name in names.items()}
+    readme = "\n".join(
+        [
+            "# Benchmark delta",
+            "",
+            f"New rows of a night for the drop `python -m sample_drops.generator --patients {patients} "
+            f"--seed {seed} --as-of {as_of.isoformat()} --shape {shape}`: diagnoses, labs and",
+            f"medications of its patients {first:,} to {first + count - 1:,} ({share:.2%} of its patients),",
+            "written by the same command with `--delta-share`.",
+            "",
+            *_table(("file", "rows"), [(f"`{k}`", f"{v:,}") for k, v in counts.items()]),
+            "",
+        ]
+    )
+    (out_dir / "README.md").write_text(readme, encoding="utf-8")
+    _write_as_of(out_dir, as_of)
+    return counts
 
 
 def _suffix(kind: str) -> str:
@@ -699,25 +770,35 @@ def _sample_readme(
         "More patients than "
         f"{SAMPLE_MAX_PATIENTS:,} give a benchmark drop of random patients only, written in",
         "chunks (`labs-part-0001.csv.gz`, ..., `medications-part-0001.parquet`) with about",
-        "100 labs, 10 diagnoses and 10 medication rows per patient and about 0.1 % bad rows:",
+        "100 labs, 10 diagnoses and 10 medication rows per patient and about 0.1 % bad rows;",
+        "`--shape sparse` gives about 18 labs, 3 diagnoses and 3 medication rows per patient",
+        "(many patients, few rows each), and `--delta-share 0.01` only a night's new rows for",
+        "that drop, about 1 % of its rows, in `<kind>-delta-0001...` files:",
         "",
         "```",
         "python -m sample_drops.generator --out /tmp/bench --patients 100000",
+        "python -m sample_drops.generator --out /tmp/sparse --patients 500000 --shape sparse",
+        "python -m sample_drops.generator --out /tmp/delta --patients 100000 --delta-share 0.01",
         "```",
         "",
     ]
     return "\n".join(lines)
 
 
-def _bench_readme(patients: int, seed: int, as_of: date, chunk: int, counts: dict[str, int]) -> str:
+def _bench_readme(
+    patients: int, seed: int, as_of: date, chunk: int, counts: dict[str, int], shape: str = "standard"
+) -> str:
     rows = {kind: sum(v for k, v in counts.items() if k.startswith(kind)) for kind in COLUMNS}
+    rates = SHAPES[shape]
     return "\n".join(
         [
             "# Benchmark drop",
             "",
             f"Random patients only, generated by `python -m sample_drops.generator --patients "
-            f"{patients} --seed {seed} --as-of {as_of.isoformat()}` in chunks of {chunk:,}",
-            f"patients ({len(counts) // len(COLUMNS)} files per kind). About 0.1 % of the rows",
+            f"{patients} --seed {seed} --as-of {as_of.isoformat()} --shape {shape}` in chunks of {chunk:,}",
+            f"patients ({len(counts) // len(COLUMNS)} files per kind), about {rates.labs:g} labs, "
+            f"{rates.diagnoses:g} diagnoses and",
+            f"{rates.medications:g} medication rows per patient. About 0.1 % of the rows",
             "break the contract on purpose (no value, `2025-02-30`, `5,2`, no patient_id,",
             "sex `X`, code_system `ICD11`).",
             "",
@@ -748,12 +829,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--site", default=None, help="one hospital of a network: ids start with SITE-, site_id is SITE"
     )
+    parser.add_argument(
+        "--shape",
+        choices=sorted(SHAPES),
+        default="standard",
+        help="rows per patient of a benchmark drop: standard (about 100 labs, 10 diagnoses, 10 "
+        "medications) or sparse (about 18, 3, 3)",
+    )
+    parser.add_argument(
+        "--delta-share",
+        type=float,
+        default=None,
+        help="write only a night's new rows for the benchmark drop of these arguments, about this "
+        "share of its rows (0.01: 1 %%)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     started = time.perf_counter()
     try:
         counts = generate(
-            args.out, args.patients, args.seed, args.as_of, chunk_patients=args.chunk_patients, site=args.site
+            args.out,
+            args.patients,
+            args.seed,
+            args.as_of,
+            chunk_patients=args.chunk_patients,
+            site=args.site,
+            shape=args.shape,
+            delta_share=args.delta_share,
         )
     except ValueError as err:
         parser.exit(2, f"sample_data: {err}\n")

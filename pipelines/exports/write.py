@@ -3,7 +3,8 @@
 Every file of a run is first written into a hidden sibling folder; the folder is then
 renamed into place, so a reader sees either the previous complete folder or the new
 complete one, never half a file. Tables stream from DuckDB with COPY: nothing is pulled
-into pandas. A run's folder holds candidates, criteria, changes.csv (against the previous
+into pandas. A run's folder holds candidates, criteria (criteria.parquet: every patient x
+criterion; criteria.csv: the candidates' rows only), changes.csv (against the previous
 successful run, from the trial's `cohort_changes` view), the screening exports
 (worklist.csv/.html, screening_log.csv, research_subjects.ndjson: see
 pipelines/exports/screening.py), feasibility.json/.html (small
@@ -76,7 +77,7 @@ def candidates_query(trial: Trial) -> tuple[str, list[str]]:
 
 
 def criteria_query(trial: Trial) -> str:
-    """SELECT of criteria.csv: every patient x every criterion, in manifest order;
+    """SELECT of criteria.parquet: every patient x every criterion, in manifest order;
     status_source says where the status came from: `data` or a coordinator's `decision`."""
     schema = ident(trial.id)
     return (
@@ -134,6 +135,20 @@ def copy_parquet_and_csv(
     preserved), and Parquet keeps each column's type, so the CSV is the query's CSV."""
     copy_to(con, query, params, parquet)
     copy_to(con, f"select * from read_parquet('{_sql_path(parquet)}')", [], csv)
+
+
+def copy_candidate_rows(con: duckdb.DuckDBPyConnection, rows: Path, candidates: Path, csv: Path) -> None:
+    """Write to CSV the rows of the Parquet file `rows` whose patient is in the Parquet
+    file `candidates` (eligible and potential patients), in the order of `rows` and with
+    its columns. criteria.csv is the list coordinators open: every patient x criterion
+    stays in criteria.parquet, whose CSV would outgrow the drop itself (1.46 GB for a
+    drop of 490,000 patients, issue 20)."""
+    query = (
+        f"select * exclude (file_row_number) from read_parquet('{_sql_path(rows)}', file_row_number = true) "
+        f"where patient_id in (select patient_id from read_parquet('{_sql_path(candidates)}')) "
+        "order by file_row_number"
+    )
+    copy_to(con, query, [], csv)
 
 
 def _sql_path(path: Path) -> str:
@@ -272,13 +287,17 @@ def write_trial_exports(
         RunFolder(out, trial.id, as_of, run_id, settings.private_group) as folder,
         shared_views(con, trial, SHARED_VIEWS),
     ):
-        for name, (query, params) in (
-            ("candidates", candidates_query(trial)),
-            ("criteria", (criteria_query(trial), [])),
-        ):
-            copy_parquet_and_csv(
-                con, query, params, folder.path(f"{name}.parquet"), folder.path(f"{name}.csv")
-            )
+        query, params = candidates_query(trial)
+        copy_parquet_and_csv(
+            con, query, params, folder.path("candidates.parquet"), folder.path("candidates.csv")
+        )
+        copy_to(con, criteria_query(trial), [], folder.path("criteria.parquet"))
+        copy_candidate_rows(
+            con,
+            folder.path("criteria.parquet"),
+            folder.path("candidates.parquet"),
+            folder.path("criteria.csv"),
+        )
         copy_to(con, changes_query(trial), [], folder.path("changes.csv"))
         screening_exports.write_screening_exports(
             con, trial, folder.staging, as_of, run_id, settings.private_group

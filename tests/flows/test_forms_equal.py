@@ -1,5 +1,5 @@
 """The curated sample delivered as contract files and as an OMOP CDM (rendered by
-sample_drops.omop) gives identical criteria.csv for every trial. The FHIR leg joins here
+sample_drops.omop) gives identical criteria.csv and criteria.parquet for every trial. The FHIR leg joins here
 when the FHIR reader lands."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipelines.run.flows import scan_flow
@@ -20,7 +21,7 @@ TRIALS = ("cart_autoimmune", "lupus_nephritis")
 pytestmark = pytest.mark.slow
 
 
-def _scan(root: Path, drop: Path, extracts_format: str | None) -> dict[str, bytes]:
+def _scan(root: Path, drop: Path, extracts_format: str | None) -> dict[str, tuple]:
     summary = scan_flow(
         extracts=drop,
         warehouse=root / "wh.duckdb",
@@ -30,11 +31,21 @@ def _scan(root: Path, drop: Path, extracts_format: str | None) -> dict[str, byte
         as_of=AS_OF,
         extracts_format=extracts_format,
     )
-    return {t: (Path(summary["folders"][t]) / "criteria.csv").read_bytes() for t in TRIALS}
+    folders = {t: Path(summary["folders"][t]) for t in TRIALS}
+    return {
+        t: (
+            (folder / "criteria.csv").read_bytes(),
+            # every patient x criterion (criteria.csv holds the candidates' rows only)
+            duckdb.sql(
+                f"select * from read_parquet('{folder / 'criteria.parquet'}') order by all"
+            ).fetchall(),
+        )
+        for t, folder in folders.items()
+    }
 
 
 @pytest.fixture(scope="module")
-def criteria(tmp_path_factory) -> dict[str, dict[str, bytes]]:
+def criteria(tmp_path_factory) -> dict[str, dict[str, tuple]]:
     root = tmp_path_factory.mktemp("forms")
     omop_drop = root / "omop-drop"
     render_omop.render(SAMPLE, omop_drop)
@@ -46,8 +57,8 @@ def criteria(tmp_path_factory) -> dict[str, dict[str, bytes]]:
 
 @pytest.mark.parametrize("trial_id", TRIALS)
 def test_the_sample_as_omop_gives_the_criteria_of_the_sample_as_contract_files(criteria, trial_id):
-    contract = criteria["contract"][trial_id].decode().splitlines()
-    omop = criteria["omop"][trial_id].decode().splitlines()
+    (contract_csv, contract), (omop_csv, omop) = criteria["contract"][trial_id], criteria["omop"][trial_id]
     assert len(contract) > 1000
-    assert [line for line in omop if line not in set(contract)] == []
+    assert [row for row in omop if row not in set(contract)] == []
     assert omop == contract
+    assert omop_csv == contract_csv

@@ -1,7 +1,7 @@
 """The curated sample delivered as FHIR R4 ndjson gives the contract form's criteria.
 
 `sample_drops.fhir` renders data/sample (contract CSV and parquet) as FHIR resources;
-both drops are scanned by the same flow and every trial's criteria.csv (every patient x
+both drops are scanned by the same flow and every trial's criteria.parquet (every patient x
 every criterion: status, evidence, evidence date) must be the same. One difference is
 allowed, and only where it comes from: a text-only lab result ('Not detected') delivered
 with a unit ('IU/mL') has no place for the unit in FHIR (valueString and
@@ -11,7 +11,6 @@ contract form reads 'Not detected IU/mL'. Everything else, status included, is e
 
 from __future__ import annotations
 
-import csv
 import re
 from datetime import date
 from pathlib import Path
@@ -64,8 +63,13 @@ def _text_result_units() -> list[str]:
 
 
 def _criteria(folder: str) -> list[dict]:
-    with (Path(folder) / "criteria.csv").open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+    """Every row of criteria.parquet (every patient x criterion; criteria.csv holds only the
+    candidates' rows), in file order, each value as text ('' for none) as the CSV gives it."""
+    relation = duckdb.sql(f"select * from read_parquet('{Path(folder) / 'criteria.parquet'}')")
+    return [
+        {c: "" if v is None else str(v) for c, v in zip(relation.columns, row, strict=True)}
+        for row in relation.fetchall()
+    ]
 
 
 @pytest.mark.parametrize("trial", TRIALS)

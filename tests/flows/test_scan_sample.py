@@ -7,6 +7,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipelines.criteria.trials import load_trial
@@ -74,12 +75,27 @@ def test_candidates_are_ranked_eligible_before_potential(scanned):
     assert all(0 <= float(r["score"]) <= 1 for r in rows)
 
 
-def test_criteria_export_has_every_patient_times_every_criterion(scanned):
+def _parquet_rows(path: Path) -> list[dict]:
+    return duckdb.sql(f"select * from read_parquet('{path}')").df().astype(str).to_dict("records")
+
+
+def test_criteria_parquet_has_every_patient_times_every_criterion(scanned):
     trial = load_trial(SQL_DIR / "trials", "cart_autoimmune")
-    rows = _rows(scanned["folder"] / "criteria.csv")
+    rows = _parquet_rows(scanned["folder"] / "criteria.parquet")
     patients = {r["patient_id"] for r in rows}
+    candidates = {r["patient_id"] for r in _rows(scanned["folder"] / "candidates.csv")}
+    assert patients > candidates, "the Parquet keeps the ineligible patients too"
     assert len(rows) == len(patients) * len(trial.criteria)
     assert {r["status"] for r in rows} <= {"met", "not_met", "unknown", "manual"}
+
+
+def test_criteria_csv_holds_every_criterion_of_the_candidates_only(scanned):
+    trial = load_trial(SQL_DIR / "trials", "cart_autoimmune")
+    rows = _rows(scanned["folder"] / "criteria.csv")
+    candidates = {r["patient_id"] for r in _rows(scanned["folder"] / "candidates.csv")}
+    assert {r["patient_id"] for r in rows} == candidates
+    assert len(rows) == len(candidates) * len(trial.criteria)
+    assert list(rows[0]) == ["patient_id", "criterion_id", "kind", "status", "evidence", "evidence_date"]
 
 
 def test_run_json_rows_read_equal_loaded_plus_quarantined_per_file(scanned):
@@ -111,7 +127,7 @@ def test_a_scan_without_trial_evaluates_and_exports_every_trial(scanned):
 def test_curated_sample_patients_get_the_status_the_generator_documents(scanned, trial_id):
     expected = _rows(SAMPLE / "expected" / "statuses.csv")
     folder = Path(scanned["first"]["folders"][trial_id])
-    actual = {(r["patient_id"], r["criterion_id"]): r for r in _rows(folder / "criteria.csv")}
+    actual = {(r["patient_id"], r["criterion_id"]): r for r in _parquet_rows(folder / "criteria.parquet")}
     implemented = {c for _, c in actual}
     mismatches = [
         f"{e['patient_id']} {e['criterion_id']}: expected {e['expected_status']} ({e['why']}), "

@@ -108,7 +108,7 @@ def test_the_sql_engine_counts_what_gx_pandas_engine_counts_on_every_row_check(t
     con = _faulty_warehouse()
     sql = _run(con, tmp_path / "sql")
     reference = _pandas_counts(con, tmp_path)
-    assert len(reference) > 50
+    assert len(reference) > 40  # every row check of the suites: 42 since the raw suites check once (issue 20)
     mismatched = {
         key: (
             expected,

@@ -110,6 +110,42 @@ def test_csv_written_from_the_parquet_file_is_the_querys_csv(cohort, tmp_path, n
     assert len(csv.read_text().splitlines()) > 10
 
 
+def test_criteria_csv_holds_the_candidates_rows_of_criteria_parquet_in_its_order(cohort, tmp_path):
+    con, trial = cohort
+    candidates, rows, csv = (
+        tmp_path / "candidates.parquet",
+        tmp_path / "criteria.parquet",
+        tmp_path / "c.csv",
+    )
+    exports.copy_to(con, *exports.candidates_query(trial), candidates)
+    exports.copy_to(con, exports.criteria_query(trial), [], rows)
+    exports.copy_candidate_rows(con, rows, candidates, csv)
+    # the plain definition: every criterion row of an eligible or potential patient
+    plain = tmp_path / "plain.csv"
+    exports.copy_to(
+        con,
+        f"select * from ({exports.criteria_query(trial)}) "
+        "where patient_id in (select patient_id from cohort_eligibility "
+        "where status in ('eligible', 'potential'))",
+        [],
+        plain,
+    )
+    assert csv.read_bytes() == plain.read_bytes()
+    patients = {r[0] for r in _rows(con, f"select patient_id from read_csv('{csv}', all_varchar = true)")}
+    everyone = _rows(con, f"select count(distinct patient_id) from read_parquet('{rows}')")[0][0]
+    assert 0 < len(patients) < everyone, "the CSV leaves out the ineligible patients, the Parquet keeps them"
+    assert csv.read_text().splitlines()[0] == "patient_id,criterion_id,kind,status,evidence,evidence_date"
+
+
+def test_criteria_csv_of_a_trial_without_candidates_is_its_header(cohort, tmp_path):
+    con, trial = cohort
+    rows, none, csv = (tmp_path / "criteria.parquet", tmp_path / "none.parquet", tmp_path / "c.csv")
+    exports.copy_to(con, exports.criteria_query(trial), [], rows)
+    exports.copy_to(con, "select patient_id from cohort_ranking where false", [], none)
+    exports.copy_candidate_rows(con, rows, none, csv)
+    assert csv.read_text().splitlines() == ["patient_id,criterion_id,kind,status,evidence,evidence_date"]
+
+
 VIEWS_READING_SHARED = (
     "cohort_ranking",
     "cohort_funnel_by_group",

@@ -167,3 +167,69 @@ def test_a_network_site_drop_prefixes_every_patient_id_and_names_one_site(tmp_pa
         assert {s for _, s in rows} == {site}
         assert all(pid.startswith(f"{site}-") for pid in ids[site])
     assert not ids["north"] & ids["east"], "two sites never share a patient"
+
+
+def _rows_by_kind(counts: dict[str, int]) -> dict[str, int]:
+    return {kind: sum(v for k, v in counts.items() if k.startswith(kind)) for kind in COLUMNS}
+
+
+@pytest.mark.parametrize(
+    ("shape", "per_patient"),
+    [
+        pytest.param("standard", {"labs": 100, "diagnoses": 10, "medications": 10}, id="standard"),
+        pytest.param("sparse", {"labs": 18, "diagnoses": 3, "medications": 3}, id="sparse-24-rows"),
+    ],
+)
+def test_drop_shape_sets_the_rows_per_patient(tmp_path: Path, shape: str, per_patient: dict) -> None:
+    rows = _rows_by_kind(generate(tmp_path, patients=3000, shape=shape))
+
+    assert rows["patients"] == 3000
+    for kind, mean in per_patient.items():
+        assert 0.9 * mean * 3000 < rows[kind] < 1.1 * mean * 3000, kind
+
+
+def test_sparse_drop_is_reproducible(tmp_path: Path) -> None:
+    generate(tmp_path / "a", patients=1500, chunk_patients=1000, shape="sparse")
+    generate(tmp_path / "b", patients=1500, chunk_patients=1000, shape="sparse")
+
+    assert _hashes(tmp_path / "a") == _hashes(tmp_path / "b")
+
+
+def test_delta_adds_about_the_share_of_rows_for_existing_patients_only(tmp_path: Path) -> None:
+    drop = generate(tmp_path / "drop", patients=4000, chunk_patients=1000)
+    delta = generate(tmp_path / "delta", patients=4000, delta_share=0.01)
+    again = generate(tmp_path / "again", patients=4000, delta_share=0.01)
+
+    assert sorted(delta) == [
+        "diagnoses-delta-0001.csv.gz",
+        "labs-delta-0001.csv.gz",
+        "medications-delta-0001.parquet",
+    ]
+    assert _hashes(tmp_path / "delta") == _hashes(tmp_path / "again") and delta == again
+    assert not set(delta) & set(drop), "delta files sit beside the drop's own"
+    share = sum(delta.values()) / sum(drop.values())
+    assert 0.007 < share < 0.013
+    with duckdb.connect() as con:
+        ids = con.execute(
+            "select count(distinct patient_id), count(*) filter (where patient_id not in "
+            "(select patient_id from read_csv(?, all_varchar = true))) from read_csv(?, all_varchar = true)",
+            [
+                str(tmp_path / "drop" / "patients-part-*.csv.gz"),
+                str(tmp_path / "delta" / "labs-delta-0001.csv.gz"),
+            ],
+        ).fetchone()
+    assert ids[0] > 30
+    assert ids[1] == 0 or ids[1] < 0.005 * delta["labs-delta-0001.csv.gz"]  # only the rows spoilt on purpose
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        pytest.param({"patients": 2000, "shape": "wide"}, "shape must be one of", id="unknown-shape"),
+        pytest.param({"patients": 2000, "delta_share": 0}, "delta_share must be above 0", id="zero-share"),
+        pytest.param({"patients": 300, "delta_share": 0.01}, "benchmark drops only", id="delta-of-sample"),
+    ],
+)
+def test_generate_refuses_bad_shape_and_delta_arguments(tmp_path: Path, kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        generate(tmp_path, **kwargs)
