@@ -38,11 +38,19 @@ create table if not exists screening_events (
 );
 
 -- Fingerprint of what the data says about one criterion of one patient: its status,
--- its evidence date and its evidence sentence with the as-of date taken out (a sentence
--- such as 'no eGFR result within 90 days before <as-of>' names the evaluation's date and
--- would otherwise change every night). A new or corrected record changes it; another
--- night with the same records does not (an age in the sentence changes on a birthday).
+-- its evidence date and its evidence sentence with what time alone changes taken out:
+-- the as-of date ('no eGFR result within 90 days before <as-of>'), counts of days,
+-- weeks, months or years ('mycophenolate 301 days (2026-01-05 to <as-of>)' grows by one
+-- every night while the course runs) and an age in years ('age 45 on <as-of>'). A new or
+-- corrected record changes it (a status, a date, a value, a drug); another night with
+-- the same records does not.
 create or replace macro evidence_fingerprint(status, evidence, evidence_date, as_of_date) as md5(
     status || '|' || coalesce(strftime(evidence_date, '%Y-%m-%d'), '') || '|'
-    || replace(coalesce(evidence, ''), strftime(as_of_date, '%Y-%m-%d'), '<as-of>')
+    || regexp_replace(
+        regexp_replace(
+            replace(coalesce(evidence, ''), strftime(as_of_date, '%Y-%m-%d'), '<as-of>'),
+            '\b[0-9]+ (days?|weeks?|months?|years?)\b', '# \1', 'g'
+        ),
+        '\bage [0-9]+( or [0-9]+)?\b', 'age #', 'g'
+    )
 );
