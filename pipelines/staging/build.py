@@ -15,17 +15,21 @@ back, so that nothing but plain column arithmetic runs once per row. DuckDB's
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
-from pipelines.settings import SQL_DIR
+from pipelines.settings import PROJECT_ROOT, SQL_DIR
 from pipelines.warehouse.connect import ident, read_sql, scalar
 
 REFERENCE_DIR = SQL_DIR / "shared" / "data"
 STAGING_DIR = SQL_DIR / "staging"
+# The plausible ranges of lab values are the range checks of the stg_labs suite: staging
+# flags the rows outside them (`stg_labs.implausible`) so that no criterion reads them.
+LAB_RANGES_SUITE = PROJECT_ROOT / "expectations" / "stg_labs.toml"
 # The staged tables, the one list every stage reads (criteria fingerprints, checks, the
 # benchmark). stg_retired_loads first: every other staging table leaves out the files it lists.
 STAGING_ORDER = (
@@ -52,6 +56,36 @@ def load_reference_data(con: duckdb.DuckDBPyConnection, folder: Path = REFERENCE
         )
         names.append(table)
     return names
+
+
+def lab_ranges(suite: Path = LAB_RANGES_SUITE) -> list[tuple[str | None, float | None, float | None, str]]:
+    """(measure or None for every measure, min, max, check name) of each range check on
+    `value` in the stg_labs suite: `expect_column_values_to_be_between` on column `value`,
+    for one measure (`where = { column = "measure", equals = ... }`) or for all."""
+    data = tomllib.loads(suite.read_text(encoding="utf-8"))
+    ranges = []
+    for check in data.get("checks", []):
+        args = check.get("args", {})
+        where = check.get("where") or {}
+        if check.get("expectation") != "expect_column_values_to_be_between" or args.get("column") != "value":
+            continue
+        if where and (where.get("column") != "measure" or "equals" not in where):
+            continue
+        ranges.append((where.get("equals"), args.get("min_value"), args.get("max_value"), check["name"]))
+    return ranges
+
+
+def load_lab_ranges(con: duckdb.DuckDBPyConnection, suite: Path = LAB_RANGES_SUITE) -> int:
+    """Table `ref_plausible_ranges(measure, min_value, max_value, check_name)` from the
+    stg_labs suite's range checks (measure NULL: every measure); return its row count."""
+    rows = lab_ranges(suite)
+    con.execute(
+        "create or replace table ref_plausible_ranges "
+        "(measure varchar, min_value double, max_value double, check_name varchar)"
+    )
+    if rows:
+        con.executemany("insert into ref_plausible_ranges values (?, ?, ?, ?)", rows)
+    return len(rows)
 
 
 @contextmanager
@@ -87,4 +121,5 @@ def build_table(con: duckdb.DuckDBPyConnection, name: str) -> int:
 def build_staging(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Materialise every staging table; return its row count."""
     load_reference_data(con)
+    load_lab_ranges(con)
     return {name: build_table(con, name) for name in STAGING_ORDER}

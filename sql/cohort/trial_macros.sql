@@ -23,10 +23,43 @@ create or replace macro vs(valueset_name) as table
     select v.* from valuesets as v
     where v.valueset = valueset_name;
 
--- For one measure: each patient's latest interpretable result on or before the as-of
--- date and within the window (result_date >= as_of - window_days: inclusive at the far
--- edge), and the date of the latest result of any age, to say "too old" in evidence.
--- Ties on one date go to the latest delivered record.
+-- Why a latest result cannot be read, or NULL when it can: its unit is not understood
+-- ("latest Hb 4.0 'gr/dL' on 2025-07-10: unit not understood"), missing ("latest Hb 4.0
+-- (no unit) on 2025-07-10: unit missing"), or its value is implausible ("latest Hb
+-- -112 g/L on 2025-07-01 is implausible").
+create or replace macro unreadable_text(
+    short_name, comparator, value, unit, value_reported, value_text, unit_reported,
+    unit_status, implausible, result_date
+) as (
+    case
+        when unit_status = 'unknown_unit'
+            then
+                'latest ' || short_name || ' '
+                || coalesce(trim(value_text), coalesce(comparator, '') || fmt_num(value_reported))
+                || ' ''' || unit_reported || ''' on ' || strftime(result_date, '%Y-%m-%d')
+                || ': unit not understood'
+        when unit_status = 'missing_unit'
+            then
+                'latest ' || short_name || ' '
+                || coalesce(trim(value_text), coalesce(comparator, '') || fmt_num(value_reported))
+                || ' (no unit) on ' || strftime(result_date, '%Y-%m-%d') || ': unit missing'
+        when implausible
+            then
+                'latest ' || short_name || ' ' || coalesce(comparator, '') || fmt_num(value) || ' '
+                || unit || ' on ' || strftime(result_date, '%Y-%m-%d') || ' is implausible'
+    end
+);
+
+-- For one measure: each patient's latest result on or before the as-of date and within
+-- the window (result_date >= as_of - window_days: inclusive at the far edge), and the
+-- date of the latest result of any age, to say "too old" in evidence. The latest result
+-- is the latest one that carries a value: a number in a known unit, a qualitative
+-- reading, or a number that cannot be used (its unit missing or not understood, or
+-- implausible: stg_labs.implausible). An unusable latest result is still the latest:
+-- an older one never decides in its place. Its `value` is NULL (so every comparison is
+-- open and the criterion unknown) and `unreadable` says why in words ("latest Hb 4.0
+-- 'gr/dL' on 2025-07-10: unit not understood"); `unreadable` is NULL for a usable
+-- result. Ties on one date go to the latest delivered record.
 create or replace macro latest_result(measure_name, window_days) as table
     with candidates as (
         select l.*
@@ -34,7 +67,10 @@ create or replace macro latest_result(measure_name, window_days) as table
         where
             l.measure = measure_name
             and l.result_date <= as_of()
-            and (l.value is not null or l.qualitative is not null)
+            and (
+                l.value is not null or l.qualitative is not null
+                or l.unit_status in ('missing_unit', 'unknown_unit')
+            )
     ),
 
     newest as (
@@ -57,7 +93,11 @@ create or replace macro latest_result(measure_name, window_days) as table
     select
         n.patient_id,
         n.newest_any_date,
-        w.* exclude (w.patient_id)
+        w.* exclude (w.patient_id) replace (if(w.implausible, null, w.value) as value),
+        unreadable_text(
+            w.short_name, w.comparator, w.value, w.unit, w.value_reported, w.value_text,
+            w.unit_reported, w.unit_status, w.implausible, w.result_date
+        ) as unreadable
     from newest as n
     left join in_window as w on n.patient_id = w.patient_id;
 

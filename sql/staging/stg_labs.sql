@@ -1,10 +1,14 @@
 -- stg_labs: one row per distinct result, in the canonical unit of its measure.
 -- Reads: raw_labs, stg_retired_loads, ref_measures, ref_unit_conversions,
--- ref_qualitative_terms.
+-- ref_qualitative_terms, ref_plausible_ranges (the range checks of
+-- expectations/stg_labs.toml).
 -- value is NULL when the unit is missing or unknown for the measure (unit_status says
--- which): such a result is never compared with a threshold. '<5' is kept as comparator
--- '<' and value 5. Natural key: patient_id, code_system, code, result_date, value_num,
--- value_text, unit (a result delivered again counts once: the latest load and line win).
+-- which): such a result is never compared with a threshold. implausible is true when
+-- value lies outside its measure's plausible range: the row is kept and flagged, and
+-- criteria never read its value (latest_result says the latest result is implausible).
+-- '<5' is kept as comparator '<' and value 5. Natural key: patient_id, code_system,
+-- code, result_date, value_num, value_text, unit (a result delivered again counts once:
+-- the latest load and line win).
 -- Cost: codes, units and texts are normalised and matched once per distinct spelling (a
 -- few hundred) and joined back by the spelling; duplicates are looked for only among the
 -- rows whose hash of the key without the code is seen twice, so no sort or window runs
@@ -50,13 +54,28 @@ measured as (
         on c.code_system = m.code_system and c.code = m.code
 ),
 
+plausible as (
+    -- per measure, the narrowest range of the range checks naming it or every measure
+    select
+        m.measure,
+        max(r.min_value) as plausible_low,
+        min(r.max_value) as plausible_high
+    from (select distinct rm.measure from ref_measures as rm) as m
+    inner join ref_plausible_ranges as r
+        on r.measure is null or m.measure = r.measure
+    group by m.measure
+),
+
 converted as (
     select
         me.*,
-        u.factor::double as factor
+        u.factor::double as factor,
+        pl.plausible_low,
+        pl.plausible_high
     from measured as me
     left join ref_unit_conversions as u
         on me.measure = u.measure and me.unit_norm = u.unit
+    left join plausible as pl on me.measure = pl.measure
 ),
 
 reported_texts as (
@@ -135,6 +154,11 @@ final as (
             when c.factor is null then 'unknown_unit'
             else 'ok'
         end as unit_status,
+        coalesce(
+            round(coalesce(k.value_num, t.text_number) * c.factor, 6) < c.plausible_low
+            or round(coalesce(k.value_num, t.text_number) * c.factor, 6) > c.plausible_high,
+            false
+        ) as implausible,
         k._load_id,
         k._line
     from kept as k

@@ -160,3 +160,53 @@ def test_inc_blood_counts_every_platelet_unit(scenario, platelets, expected):
     scenario.patient().lab(HB, "2026-11-01", 120, "g/L").lab(*platelets)
     status, evidence = scenario.evaluate()["inc_blood_counts"]
     assert status == expected, evidence
+
+
+@pytest.mark.parametrize(
+    ("later_hb", "expected", "evidence"),
+    [
+        pytest.param(
+            dict(value_text="4.0", unit="gr/dL"),
+            "unknown",
+            "latest Hb 4.0 'gr/dL' on 2026-11-10: unit not understood",
+            id="unknown-unit-spelling",
+        ),
+        pytest.param(
+            dict(value_num=4.0, unit=None),
+            "unknown",
+            "latest Hb 4 (no unit) on 2026-11-10: unit missing",
+            id="no-unit",
+        ),
+        pytest.param(
+            dict(value_num=-112, unit="g/L"),
+            "unknown",
+            "latest Hb -112 g/L on 2026-11-10 is implausible",
+            id="implausible-negative",
+        ),
+        pytest.param(
+            dict(value_num=900, unit="g/L"),
+            "unknown",
+            "latest Hb 900 g/L on 2026-11-10 is implausible",
+            id="implausible-above-range",
+        ),
+        pytest.param(
+            dict(value_num=50, unit="g/L"), "not_met", "Hb 50 g/L on 2026-11-10 < 60 g/L", id="readable"
+        ),
+    ],
+)
+def test_inc_blood_counts_unreadable_latest_hb_is_not_replaced_by_an_older_one(
+    scenario, later_hb, expected, evidence
+):
+    """Hb 120 g/L in October, then a later Hb that cannot be read: the older one never decides."""
+    scenario.patient().lab(*OK_PLATELETS).lab(HB, "2026-10-01", 120, "g/L")
+    scenario.lab(
+        HB, "2026-11-10", later_hb.get("value_num"), later_hb["unit"], value_text=later_hb.get("value_text")
+    )
+    status, text = scenario.evaluate()["inc_blood_counts"]
+    assert (status, evidence in text) == (expected, True), text
+
+
+def test_inc_blood_counts_an_older_unreadable_hb_does_not_hide_a_later_readable_one(scenario):
+    scenario.patient().lab(*OK_PLATELETS).lab(HB, "2026-10-01", 4.0, "gr/dL").lab(HB, "2026-11-10", -5, "g/L")
+    scenario.lab(HB, "2026-11-12", 100, "g/L")
+    assert scenario.evaluate()["inc_blood_counts"][0] == "met"

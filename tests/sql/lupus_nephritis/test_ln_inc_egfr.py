@@ -32,3 +32,27 @@ def test_ln_inc_egfr_edges(scenario, lab, expected):
 def test_ln_inc_egfr_keeps_comparators(scenario, value_text, expected):
     scenario.patient().lab(EGFR, "2026-11-01", None, "mL/min/1.73m2", value_text=value_text)
     assert scenario.evaluate(TRIAL)["inc_egfr"][0] == expected
+
+
+@pytest.mark.parametrize(
+    ("later", "evidence"),
+    [
+        pytest.param(
+            (25, "mL/min/furlong"),
+            "latest eGFR 25 'mL/min/furlong' on 2026-11-10: unit not understood",
+            id="unknown-unit",
+        ),
+        pytest.param((25, None), "latest eGFR 25 (no unit) on 2026-11-10: unit missing", id="no-unit"),
+        pytest.param(
+            (-40, "mL/min/1.73m2"),
+            "latest eGFR -40 mL/min/1.73m2 on 2026-11-10 is implausible",
+            id="implausible",
+        ),
+    ],
+)
+def test_ln_inc_egfr_unreadable_latest_result_leaves_it_unknown(scenario, later, evidence):
+    """An eGFR of 80 in October does not decide when the latest one cannot be read."""
+    scenario.patient().lab(EGFR, "2026-10-01", 80, "mL/min/1.73m2").lab(EGFR, "2026-11-10", *later)
+    status, text = scenario.evaluate(TRIAL)["inc_egfr"]
+    assert status == "unknown", text
+    assert evidence in text

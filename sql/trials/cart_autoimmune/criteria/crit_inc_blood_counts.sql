@@ -27,6 +27,7 @@ parts as (
         cmp_ge(plt.value, plt.comparator, l.plt_min) as plt_ok,
         case
             when hb.result_date is null then missing_text('Hb', l.window_days, hb.newest_any_date)
+            when hb.unreadable is not null then hb.unreadable
             else
                 result_text('Hb', hb.comparator, hb.value, hb.unit, hb.result_date)
                 || case
@@ -38,6 +39,7 @@ parts as (
         case
             when plt.result_date is null
                 then missing_text('platelets', l.window_days, plt.newest_any_date)
+            when plt.unreadable is not null then plt.unreadable
             else
                 result_text('Platelets', plt.comparator, plt.value, plt.unit, plt.result_date)
                 || case

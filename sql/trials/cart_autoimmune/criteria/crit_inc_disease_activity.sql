@@ -143,6 +143,7 @@ judged as (
                     || if(pd.first_date <= l.dm_cutoff, ', >= ', ', < ')
                     || fmt_num(l.dm_min_years) || ' year(s) before ' || strftime(l.as_of, '%Y-%m-%d')
             when s.result_date is null then missing_text(n.label, l.window_days, s.newest_any_date)
+            when s.unreadable is not null then s.unreadable
             else
                 result_text(n.label, s.comparator, s.value, s.unit, s.result_date) || case pd.disease
                     when 'SLE' then ' vs >= ' || fmt_num(l.sledai_min)

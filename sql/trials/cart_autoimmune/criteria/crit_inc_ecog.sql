@@ -23,6 +23,7 @@ judged as (
         l.window_days,
         e.newest_any_date,
         e.result_date,
+        e.unreadable,
         'ECOG ' || coalesce(e.comparator, '') || fmt_num(e.value) || ' on '
         || strftime(e.result_date, '%Y-%m-%d') as result_label,
         e.value between 0 and 5 and e.value = round(e.value) as is_score,
@@ -44,6 +45,7 @@ final as (
         end as status,
         case
             when result_date is null then missing_text('ECOG', window_days, newest_any_date)
+            when unreadable is not null then unreadable
             when not is_score then result_label || ' is not an ECOG score (0 to 5): verify'
             else
                 result_label || case ok

@@ -61,6 +61,7 @@ with_uln as (
         t.window_days,
         r.result_date,
         r.newest_any_date,
+        r.unreadable,
         r.value,
         r.comparator,
         r.ref_high > 0 as uln_from_ref_high,
@@ -84,6 +85,7 @@ judged as (
         cmp_le(value, comparator, upper_limit) as ok,
         case
             when result_date is null then missing_text(label, window_days, newest_any_date)
+            when unreadable is not null then unreadable
             else
                 result_text(label, comparator, value, unit, result_date)
                 || case cmp_le(value, comparator, upper_limit)

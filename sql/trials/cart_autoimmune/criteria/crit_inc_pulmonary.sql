@@ -31,6 +31,7 @@ parts as (
         case
             when d.result_date is null
                 then missing_text('DLCO % predicted', l.window_days, d.newest_any_date)
+            when d.unreadable is not null then d.unreadable
             else
                 result_text('DLCO', d.comparator, d.value, '% predicted', d.result_date)
                 || case cmp_ge(d.value, d.comparator, l.dlco_min)
@@ -42,6 +43,7 @@ parts as (
         case
             when f.result_date is null
                 then missing_text('FVC % predicted', l.window_days, f.newest_any_date)
+            when f.unreadable is not null then f.unreadable
             else
                 result_text('FVC', f.comparator, f.value, '% predicted', f.result_date)
                 || case cmp_ge(f.value, f.comparator, l.fvc_min)

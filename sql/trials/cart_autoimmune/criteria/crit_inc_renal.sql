@@ -26,6 +26,7 @@ final as (
         case
             when e.result_date is null
                 then missing_text('eGFR', l.window_days, e.newest_any_date)
+            when e.unreadable is not null then e.unreadable
             else
                 result_text('eGFR', e.comparator, e.value, e.unit, e.result_date)
                 || case cmp_ge(e.value, e.comparator, l.egfr_min)

@@ -86,6 +86,7 @@ judged as (
         d.mg_day,
         w.value as weight_kg,
         w.result_date as weight_date,
+        w.unreadable as weight_unreadable,
         -- what is known for sure: mg/kg orders, plus the mg orders when a weight is known
         d.mg_kg_day + coalesce(d.mg_day / w.value, 0) as known_mg_kg,
         d.undosed = 0 and (d.mg_day = 0 or w.value is not null) as complete
@@ -119,6 +120,10 @@ final as (
                         then
                             '; ' || fmt_num(known_mg_kg) || ' mg/kg/day prednisone-equivalent'
                             || if(known_mg_kg > max_mg_per_kg, ' > ', ' <= ') || fmt_num(max_mg_per_kg)
+                    when mg_day > 0 and weight_unreadable is not null
+                        then
+                            '; ' || weight_unreadable || ': cannot express '
+                            || fmt_num(mg_day) || ' mg/day per kg: verify'
                     when mg_day > 0 and weight_kg is null
                         then
                             '; no body weight within ' || cast(weight_days as integer) || ' days to express '

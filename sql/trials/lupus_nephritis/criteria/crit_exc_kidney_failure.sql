@@ -71,6 +71,7 @@ judged as (
         e.value,
         e.comparator,
         e.unit,
+        e.unreadable,
         cmp_lt(e.value, e.comparator, l.egfr_below) as egfr_low
     from stg_patients as p
     cross join limits as l
@@ -92,6 +93,7 @@ final as (
             listed,
             case
                 when result_date is null then missing_text('eGFR', window_days, newest_any_date)
+                when unreadable is not null then unreadable
                 else
                     result_text('eGFR', comparator, value, unit, result_date)
                     || case egfr_low when true then ' < ' when false then ' >= ' else ' undecided vs ' end

@@ -57,6 +57,7 @@ read_tests as (
         r.unit,
         r.qualitative,
         r.ref_high,
+        r.unreadable,
         coalesce(r.ref_low > 0, false) as own_lln,
         case when r.ref_low > 0 then r.ref_low else t.default_lln end as lln
     from stg_patients as p
@@ -82,6 +83,7 @@ described as (
         *,
         case
             when result_date is null then missing_text(label, window_days, newest_any_date)
+            when unreadable is not null then unreadable
             when value is null
                 then
                     label

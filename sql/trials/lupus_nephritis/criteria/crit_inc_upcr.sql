@@ -35,6 +35,7 @@ read_result as (
         u.value_text,
         u.value_reported,
         u.unit_reported,
+        u.unreadable,
         round(u.value_reported * case norm_unit(u.unit_reported)
             when 'mg/mmol' then 1
             when 'mg/mmol{creat}' then 1
@@ -51,6 +52,7 @@ judged as (
     select
         *,
         case
+            when unreadable is not null then null
             when mg_mmol is not null then cmp_ge(mg_mmol, comparator, mg_mmol_min)
             else cmp_ge(value, comparator, upcr_min)
         end as ok
@@ -69,6 +71,7 @@ final as (
         case
             when result_date is null
                 then missing_text('UPCR', window_days, newest_any_date)
+            when unreadable is not null then unreadable
             when mg_mmol is not null
                 then
                     result_text('UPCR', comparator, mg_mmol, 'mg/mmol', result_date)
