@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -67,6 +69,7 @@ _SEVERITY = {"error": "critical", "warning": "warning"}
 # GX warns on every type check that the dialect has no type module of its own and it uses
 # SQLAlchemy's top-level types: those are what the suites' `type_` names (DATE, DOUBLE).
 logging.getLogger("great_expectations.expectations.type_comparison").setLevel(logging.ERROR)
+logger = logging.getLogger(__name__)
 
 
 def run_suites(
@@ -271,6 +274,12 @@ def _expectation(kind: str, args: dict[str, Any], spec, where: dict[str, Any] | 
         f"Threshold source: {spec.note}",
         f"On failure: {spec.on_failure}",
     ]
+    if getattr(spec, "error_above_percent", None) is not None:
+        meta["error_above_percent"] = spec.error_above_percent
+        notes.append(
+            f"Stops the run when more than {spec.error_above_percent:g} % of the rows it checks fail "
+            f"({spec.threshold_source})"
+        )
     return get_expectation_impl(kind)(
         **kwargs, **extra, meta=meta, notes=notes, severity=_SEVERITY[spec.severity]
     )
@@ -326,10 +335,64 @@ def store_result(
 
 def build_docs(ctx) -> None:
     """Render the Data Docs site (index, one page per suite and per validation), then
-    make it load nothing from outside (pipelines/checks/docs_offline.py)."""
-    ctx.build_data_docs(site_names=[DOCS_SITE])
+    make it load nothing from outside (pipelines/checks/docs_offline.py).
+
+    GX catches an error of its renderers, leaves the part it could not draw out of the
+    page and logs the error with its whole traceback (e.g. `ValueError: offset must be a
+    timedelta strictly between ...`). Those records are held back while the site is
+    built, and each distinct error is said once, in one warning line with its count.
+    """
+    with renderer_errors_held() as held:
+        ctx.build_data_docs(site_names=[DOCS_SITE])
     site = ctx.get_config().data_docs_sites[DOCS_SITE]["store_backend"]["base_directory"]
     docs_offline.make_offline(Path(site))
+    for error, count in held.errors.items():
+        logger.warning(
+            "Data Docs: %d part(s) could not be drawn and are left out of the pages (%s)", count, error
+        )
+
+
+# GX's renderers log a caught error as: <explanation> <Type>: "<message>".  Traceback: "..."
+_RENDER_ERROR = re.compile(r'(\w+(?:Error|Exception|Warning)?): "(.*?)"\.\s+Traceback:', re.DOTALL)
+
+
+class _HeldRendererErrors(logging.Filter):
+    """Holds back GX's error records while Data Docs are built; counts them by error."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.errors: Counter[str] = Counter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR:
+            return True
+        text = record.getMessage()
+        found = _RENDER_ERROR.search(text)
+        if found:
+            summary = f"{found.group(1)}: {found.group(2)}"
+        elif record.exc_info and record.exc_info[1] is not None:
+            summary = f"{type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
+        else:
+            summary = text
+        first_line = (summary.strip().splitlines() or ["unknown error"])[0]
+        self.errors[first_line[:300]] += 1
+        return False
+
+
+@contextmanager
+def renderer_errors_held() -> Iterator[_HeldRendererErrors]:
+    """Within the block, error records of every `great_expectations` logger are held back
+    and counted (a logger's filters see only the records logged on it, so each gets one)."""
+    held = _HeldRendererErrors()
+    names = [n for n in list(logging.Logger.manager.loggerDict) if n.startswith("great_expectations")]
+    loggers = [logging.getLogger(n) for n in names]
+    for each in loggers:
+        each.addFilter(held)
+    try:
+        yield held
+    finally:
+        for each in loggers:
+            each.removeFilter(held)
 
 
 def _batch_definition(ctx, asset_name: str):

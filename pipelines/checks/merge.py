@@ -130,22 +130,30 @@ def check_result(
         located = (result.get("partial_unexpected_index_list") or [None])[0]
     status = "passed" if evr.success and not _raised(evr) else "failed"
     percent = result.get("unexpected_percent") if not is_rule else _percent(unexpected, element or 0)
+    percent = None if percent is None or math.isnan(percent) else round(percent, 4)
     location = _location(located, files)
+    limit = None if is_rule else spec.error_above_percent
+    severity = spec.severity if is_rule or status == "passed" else spec.effective_severity(percent)
+    detail = _detail(spec, evr, element, unexpected, location) if status == "failed" else None
+    if detail is not None and limit is not None and percent is not None:
+        side = "over" if severity == "error" else "within"
+        detail += f"; {percent:g} % of rows, {side} the {limit:g} % limit"
     return {
         "stage": spec.stage,
         "table": spec.table,
         "check": spec.name,
         "expectation": "sql rule" if is_rule else spec.expectation,
         "kind": spec.kind,
-        "severity": spec.severity,
+        "severity": severity,
         "status": status,
         "element_count": element,
         "unexpected_count": unexpected,
-        "unexpected_percent": None if percent is None or math.isnan(percent) else round(percent, 4),
+        "unexpected_percent": percent,
+        "error_above_percent": limit,
         "batches": batches,
         "first_location": location,
         "on_failure": spec.on_failure,
-        "detail": _detail(spec, evr, element, unexpected, location) if status == "failed" else None,
+        "detail": detail,
     }
 
 

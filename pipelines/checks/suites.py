@@ -4,7 +4,11 @@ One TOML file per guarded table (`expectations/<table>.toml`) lists its checks; 
 check names one Great Expectations expectation and its arguments, plus what the gate
 needs: the Kahn category (`kind`), the `severity` (error stops the run, warning is
 reported), what happens to offending rows (`on_failure`) and where its threshold comes
-from (`note`). Rules that span rows or tables are SQL files listed in
+from (`note`). A `warning` check may declare a table-level threshold,
+`error_above_percent` with its `threshold_source`: it stops the run only when more than
+that share of the rows it checks fail (as GX's `mostly` or OHDSI DQD's thresholds do),
+so that one bad row is reported, not a reason to give no list at all. Rules that span
+rows or tables are SQL files listed in
 `expectations/cross_table.toml`; each returns the offending rows. See
 `expectations/README.md` for the catalogue.
 """
@@ -48,7 +52,18 @@ ROW_CHECKS = frozenset(
 SCHEMA_CHECKS = frozenset({"expect_table_columns_to_match_set", "expect_column_to_exist"})
 # Run-time values a check may name as "$<name>" (GX suite parameters).
 PARAMETERS = ("as_of", "as_of_year")
-_META_KEYS = {"name", "kind", "severity", "on_failure", "note", "expectation", "args", "where"}
+_META_KEYS = {
+    "name",
+    "kind",
+    "severity",
+    "on_failure",
+    "note",
+    "expectation",
+    "args",
+    "where",
+    "error_above_percent",
+    "threshold_source",
+}
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,18 @@ class Check:
     on_failure: str
     note: str
     where: dict[str, Any] | None = None  # {column, equals | is_null | is_not_null}
+    # A warning that stops the run when more than this share (%) of the checked rows fail.
+    error_above_percent: float | None = None
+    threshold_source: str | None = None
+
+    def effective_severity(self, unexpected_percent: float | None) -> str:
+        """`error` or `warning` for a failed run of this check: a check with a table-level
+        threshold is an error only above it (or when no share could be computed)."""
+        if self.error_above_percent is None:
+            return self.severity
+        if unexpected_percent is None or unexpected_percent > self.error_above_percent:
+            return "error"
+        return "warning"
 
 
 @dataclass(frozen=True)
@@ -213,6 +240,7 @@ def _check(entry: dict[str, Any], table: str, stage: str, where: str) -> Check:
                 f"{where}: unknown parameter {value!r} (expected ${', $'.join(PARAMETERS)})"
             )
     _check_where(entry.get("where"), where)
+    _check_threshold(entry, where)
     regex = entry["args"].get("regex")
     if regex is not None and re.compile(regex).groups:
         # pandas warns on capturing groups, and GX then reports the check as not run
@@ -228,7 +256,26 @@ def _check(entry: dict[str, Any], table: str, stage: str, where: str) -> Check:
         on_failure=entry["on_failure"],
         note=entry["note"],
         where=entry.get("where"),
+        error_above_percent=entry.get("error_above_percent"),
+        threshold_source=entry.get("threshold_source"),
     )
+
+
+def _check_threshold(entry: dict[str, Any], where: str) -> None:
+    """`error_above_percent` (0 to 100) goes with severity warning and a `threshold_source`."""
+    if "error_above_percent" not in entry and "threshold_source" not in entry:
+        return
+    limit = entry.get("error_above_percent")
+    if not isinstance(limit, int | float) or isinstance(limit, bool) or not 0 <= limit < 100:
+        raise SuiteConfigError(f"{where}: error_above_percent must be a number from 0 to below 100")
+    if entry["severity"] != "warning":
+        raise SuiteConfigError(
+            f"{where}: error_above_percent is for a warning check (it becomes an error above the limit)"
+        )
+    if not entry.get("threshold_source"):
+        raise SuiteConfigError(
+            f"{where}: error_above_percent needs a threshold_source (where the limit comes from)"
+        )
 
 
 def _check_where(condition: Any, where: str) -> None:

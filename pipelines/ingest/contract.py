@@ -20,6 +20,9 @@ class Kind:
     name: str
     required: tuple[str, ...]
     optional: tuple[str, ...]
+    # Column pairs of which a file must have at least one column (each row must then fill
+    # one of them: checked row by row).
+    one_of: tuple[tuple[str, ...], ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -32,8 +35,10 @@ KINDS: dict[str, Kind] = {
         Kind(
             "patients",
             required=("patient_id", "sex", "site_id"),
-            # birth_date or birth_year: one of the two, checked row by row.
+            # birth_date or birth_year: one of the two columns in the file, one of the
+            # two values in each row.
             optional=("birth_date", "birth_year", "death_date"),
+            one_of=(("birth_date", "birth_year"),),
         ),
         Kind(
             "diagnoses",

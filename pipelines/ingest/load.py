@@ -69,6 +69,39 @@ def discover(drop: Path) -> list[Path]:
     return sorted(p for p in drop.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
+def refuse_without_extracts(con: duckdb.DuckDBPyConnection, drop: Path, paths: list[Path]) -> None:
+    """Refuse a drop read as contract extracts that holds no extract file at all.
+
+    An extract file is one ending .csv, .csv.gz or .parquet (whatever its kind, which each
+    file's own check reports). A folder holding only files of other kinds (`.ndjson`,
+    `.txt`) is not a contract drop: it is refused with one line saying what it holds. An
+    empty folder is refused only while nothing was ever loaded (later nights may screen
+    the warehouse again with no new file).
+    """
+    if any(p.name.lower().endswith(contract.SUFFIXES) for p in paths):
+        return
+    expected = (
+        "expected extract files named patients*, diagnoses*, labs* or medications* "
+        "ending .csv, .csv.gz or .parquet"
+    )
+    if paths:
+        raise DropRefused(f"{drop}: holds no extract file, only {_holdings(paths)} ({expected})")
+    if not scalar(con, "select count(*) from load_ledger where status = 'loaded'"):
+        raise DropRefused(f"{drop}: the folder is empty and nothing was loaded before ({expected})")
+
+
+def _holdings(paths: list[Path]) -> str:
+    """'3 .ndjson files and 1 .txt file': the files of a folder counted by suffix."""
+    counts: dict[str, int] = {}
+    for path in paths:
+        suffix = "".join(path.suffixes[-2:]) if path.suffix.lower() == ".gz" else path.suffix
+        counts[suffix.lower()] = counts.get(suffix.lower(), 0) + 1
+    parts = [
+        f"{n} {label or 'extension-less'} file{'s' if n > 1 else ''}" for label, n in sorted(counts.items())
+    ]
+    return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+
+
 def sha256_of(path: Path) -> str:
     """Content hash of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
@@ -97,6 +130,7 @@ def ingest_drop(
     before it are committed, it and the files after it leave nothing.
     """
     paths = discover(drop)
+    refuse_without_extracts(con, drop, paths)
     workers = min(workers or ingest_workers(con), len(paths))
     if workers <= 1:
         results = []
@@ -449,6 +483,14 @@ def _check_header(path: Path, kind: contract.Kind, headers: list[str], result: F
             f"required column {missing[0]!r} is missing (a {kind.name} file needs "
             f"{', '.join(kind.required)}{hint})",
         )
+    for pair in kind.one_of:
+        if not any(c in headers for c in pair):
+            either = " or ".join(repr(c) for c in pair)
+            raise FileRefused(
+                path.name,
+                f"required column {either} is missing (a {kind.name} file needs "
+                f"{', '.join(kind.required)} and {' or '.join(pair)})",
+            )
     result.extra_columns = [h for h in headers if h not in kind.columns]
 
 

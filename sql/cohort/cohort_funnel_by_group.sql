@@ -2,7 +2,8 @@
 -- cohort_funnel, computed for every group of cohort_patient_groups).
 -- Reads: cohort_attrition, cohort_patient_groups, criteria_results, criteria_manifest.
 -- Same columns and rules as cohort_funnel, plus grouping and group_value; the 'overall'
--- group equals cohort_funnel. Every group has every step, with zeros where nobody is.
+-- group equals cohort_funnel. Every group has every step, with zeros where nobody is;
+-- the 'overall' group is there even when the trial has no patient (all zeros).
 -- Computed from the patients removed at each step (remaining = the group's patients -
 -- removed so far) and the unknown results of the remaining patients, never groups x
 -- patients x steps.
@@ -41,6 +42,13 @@ group_sizes as (
         count(*) as patients
     from members
     group by grouping, group_value
+    union all
+    select
+        'overall' as grouping,
+        'all' as group_value,
+        0 as patients
+    where
+        not exists (select 1 from members as m where m.grouping = 'overall')
 ),
 
 removed as (

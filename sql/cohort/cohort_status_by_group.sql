@@ -1,5 +1,6 @@
 -- cohort_status_by_group: one row per reporting group x eligibility status, with the
--- number of patients (zero rows included, so every group lists every status).
+-- number of patients (zero rows included, so every group lists every status; the
+-- 'overall' group is there even when the trial has no patient).
 -- Reads: cohort_decisions, cohort_patient_groups (each once).
 with statuses as (
     select unnest(['eligible', 'potential', 'ineligible']) as status
@@ -19,6 +20,10 @@ groups as (
         grouping,
         group_value
     from members
+    union
+    select
+        'overall' as grouping,
+        'all' as group_value
 ),
 
 counted as (
