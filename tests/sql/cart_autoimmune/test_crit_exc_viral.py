@@ -471,3 +471,13 @@ def test_exc_viral_a_later_screen_with_only_an_index_number_does_not_hide_the_ne
     # an S/CO index is no measure: not interpreted, and not the latest readable result
     status, evidence = _evaluate(scenario, [], [_num(HBSAG, DAY, 0.3, "S/CO")])
     assert status == "not_met", evidence
+
+
+def test_exc_viral_an_implausible_latest_load_is_not_evidence(scenario):
+    """A negative CMV load (implausible: stg_labs.implausible) after an earlier detected one
+    leaves CMV open instead of reading 'not quantified'."""
+    labs = [_text(CMV_QUAL, "2026-09-01", "Detected"), _num(CMV_COPIES, DAY, -500, "copies/mL")]
+    status, evidence = _evaluate(scenario, ["cmv"], labs)
+    assert status == "unknown", evidence
+    assert "CMV: latest CMV DNA -500 " in evidence
+    assert f" on {DAY} is implausible" in evidence

@@ -63,6 +63,7 @@ read_tests as (
         r.unit_reported,
         r.ref_high,
         r.qualitative,
+        r.implausible,
         r.result_date >= as_of() - cast(t.window_days as integer) as in_window,
         t.category in ('hbv_dna', 'hcv_rna') and r.value is not null and r.ref_high > 0
             as vs_ref_high,
@@ -83,6 +84,8 @@ judged as (
         coalesce(in_window, false) as has_result,
         case
             when not coalesce(in_window, false) then null
+            -- an implausible value (stg_labs.implausible) is never evidence
+            when implausible then null
             when vs_ref_high then cmp_gt(value, comparator, ref_high)
             when value is not null and category in ('hbv_dna', 'hcv_rna', 'cmv_dna') then quantified
             -- a number in a missing or unknown unit
@@ -94,6 +97,10 @@ judged as (
         case
             when result_date is null then 'no ' || label || ' result'
             when not in_window then missing_text(label, window_days, result_date)
+            when implausible
+                then
+                    'latest ' || label || ' ' || coalesce(comparator, '') || fmt_num(value) || ' ' || unit
+                    || ' on ' || strftime(result_date, '%Y-%m-%d') || ' is implausible'
             when
                 value is null and value_reported is not null
                 and category in ('hbv_dna', 'hcv_rna', 'cmv_dna')
