@@ -48,7 +48,10 @@ group_sizes as (
         'all' as group_value,
         0 as patients
     where
-        not exists (select 1 from members as m where m.grouping = 'overall')
+        not exists (
+            select 1 from members as m
+            where m.grouping = 'overall'
+        )
 ),
 
 removed as (

@@ -412,4 +412,5 @@ def test_data_docs_show_every_suite_with_the_failed_checks(faulty) -> None:
     assert "required_column_empty: expectations/cross_table/required_column_empty.sql" in validations
     suite = (docs / "expectations" / "stg_labs.html").read_text(encoding="utf-8")
     assert "hemoglobin_in_plausible_range" in suite
-    assert "severity error" in suite
+    assert "severity warning" in suite
+    assert "Stops the run when more than 5 % of the rows it checks fail" in suite

@@ -6,6 +6,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.errors import DropRefused
 from pipelines.ingest.load import ingest_drop, ingest_file
 
 PATIENTS = "patient_id,sex,birth_date,site_id\nP1,F,1980-01-02,SITE_A\nP2,m,1990-03-04,SITE_B\n"
@@ -129,3 +130,44 @@ def test_a_file_matching_no_kind_is_refused(wh, tmp_path):
     [result] = ingest_drop(wh, tmp_path, "run1")
     assert result.status == "refused"
     assert "matches no kind" in result.message
+
+
+@pytest.mark.parametrize(
+    ("header", "refused"),
+    [
+        pytest.param("patient_id,sex,site_id", True, id="neither-birth-column"),
+        pytest.param("patient_id,sex,site_id,birth_year", False, id="birth-year-only"),
+        pytest.param("patient_id,sex,site_id,birth_date", False, id="birth-date-only"),
+    ],
+)
+def test_a_patients_file_needs_birth_date_or_birth_year(wh, tmp_path, header, refused):
+    result = ingest_file(wh, _write(tmp_path, "patients.csv", header + "\n"), "run1")
+    assert (result.status == "refused") == refused
+    if refused:
+        assert result.message == (
+            "required column 'birth_date' or 'birth_year' is missing "
+            "(a patients file needs patient_id, sex, site_id and birth_date or birth_year)"
+        )
+        assert _count(wh, "raw_patients") == 0
+
+
+def test_a_folder_without_any_extract_file_is_refused_saying_what_it_holds(wh, tmp_path):
+    for name in ("Patient.ndjson", "Observation.ndjson", "notes.txt", "labs.csv.zip"):
+        _write(tmp_path, name, "{}\n")
+    with pytest.raises(DropRefused) as refused:
+        ingest_drop(wh, tmp_path, "run1")
+    assert str(refused.value) == (
+        f"{tmp_path}: holds no extract file, only 2 .ndjson files, 1 .txt file and 1 .zip file "
+        "(expected extract files named patients*, diagnoses*, labs* or medications* ending .csv, "
+        ".csv.gz or .parquet)"
+    )
+
+
+def test_an_empty_folder_is_refused_until_something_was_loaded(wh, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DropRefused, match="the folder is empty and nothing was loaded before"):
+        ingest_drop(wh, empty, "run1")
+    _write(tmp_path, "patients.csv", PATIENTS)
+    ingest_drop(wh, tmp_path, "run1")
+    assert ingest_drop(wh, empty, "run2") == []  # a later night with no new file screens again
