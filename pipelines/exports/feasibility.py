@@ -132,8 +132,10 @@ def _group_cells(
             cells[f(step, measure)] = value
     for status in STATUSES:
         cells[s(status)] = raw["statuses"][(grouping, group, status)]
+    # a group with no patient (the overall group of an empty trial) has no reason rows: zeros
+    none = dict.fromkeys(REASON_MEASURES, 0)
     for criterion in raw["criteria"]:
-        for measure, value in raw["reasons"][(grouping, group, criterion)].items():
+        for measure, value in raw["reasons"].get((grouping, group, criterion), none).items():
             cells[("reasons", grouping, group, criterion, measure)] = value
     for before, step in pairwise(steps):
         equations.append(Equation(f(before, "remaining"), (f(step, "remaining"), f(step, "removed"))))

@@ -240,3 +240,22 @@ def test_equation_keys_all_exist(cohort):
     cells, equations = feasibility.cells_and_equations(feasibility.collect(con, trial), RUN_INFO)
     assert all(isinstance(eq, Equation) for eq in equations)
     assert all(k in cells for eq in equations for k in (eq.total, *eq.parts))
+
+
+def test_a_trial_with_no_patient_gets_a_report_of_zeros():
+    """A drop whose patients table ended up empty (every row quarantined, or a header-only
+    file): the funnel has every step at 0 and nothing fails (was IndexError in _partitions)."""
+    con = connect(":memory:")
+    cohort_data.build(con, {})
+    trial = cohort_data.evaluate_mini(con)
+    report = _report(con, trial, 11)
+    overall = report["funnel"]["overall"]
+    assert [row["step"] for row in overall][:2] == ["all_patients", "deceased"]
+    assert {row["remaining"] for row in overall} == {0}
+    assert report["candidates_by_status"]["overall"] == {
+        "eligible": 0,
+        "potential": 0,
+        "ineligible": 0,
+        "total": 0,
+    }
+    assert report["potential_reasons"]["overall"] == []
