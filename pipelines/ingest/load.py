@@ -72,6 +72,10 @@ def discover(drop: Path) -> list[Path]:
 def refuse_without_extracts(con: duckdb.DuckDBPyConnection, drop: Path, paths: list[Path]) -> None:
     """Refuse a drop read as contract extracts that holds no extract file at all.
 
+    This is the contract reader's rule (`pipelines/ingest/forms.py` sends a folder of
+    FHIR or OMOP files to their own readers); it applies when the drop is read as
+    contract files, told so by its files or by `--format contract`.
+
     An extract file is one ending .csv, .csv.gz or .parquet (whatever its kind, which each
     file's own check reports). A folder holding only files of other kinds (`.ndjson`,
     `.txt`) is not a contract drop: it is refused with one line saying what it holds. An
@@ -81,11 +85,13 @@ def refuse_without_extracts(con: duckdb.DuckDBPyConnection, drop: Path, paths: l
     if any(p.name.lower().endswith(contract.SUFFIXES) for p in paths):
         return
     expected = (
-        "expected extract files named patients*, diagnoses*, labs* or medications* "
-        "ending .csv, .csv.gz or .parquet"
+        "expected contract files named patients*, diagnoses*, labs* or medications* ending "
+        ".csv, .csv.gz or .parquet; an OMOP or FHIR drop is read with --format omop or --format fhir"
     )
     if paths:
-        raise DropRefused(f"{drop}: holds no extract file, only {_holdings(paths)} ({expected})")
+        raise DropRefused(
+            f"{drop}: holds no extract file of the contract, only {_holdings(paths)} ({expected})"
+        )
     if not scalar(con, "select count(*) from load_ledger where status = 'loaded'"):
         raise DropRefused(f"{drop}: the folder is empty and nothing was loaded before ({expected})")
 

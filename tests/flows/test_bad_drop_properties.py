@@ -150,7 +150,7 @@ def _scan(drop: Path, root: Path) -> tuple[int, str]:
     return code, out.getvalue() + err.getvalue()
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(drop=_drops)
 def test_any_mix_of_bad_rows_and_files_scans_without_traceback_and_counts_every_row(drop):
     with tempfile.TemporaryDirectory() as tmp:

@@ -82,13 +82,15 @@ def test_patients_file_without_birth_date_or_birth_year_is_refused_naming_the_pa
 
 
 def test_folder_without_any_extract_file_is_refused_saying_what_it_holds(tmp_path):
-    drop = _drop(tmp_path, {"Patient.ndjson": "{}\n", "Observation.ndjson": "{}\n", "notes.txt": "x\n"})
+    """Files of no form (told from the files: contract); .ndjson files alone would be read as FHIR."""
+    drop = _drop(tmp_path, {"export.xml": "<x/>\n", "summary.xml": "<x/>\n", "notes.txt": "x\n"})
     seen = _scan(drop, tmp_path)
     assert seen.code == 2, seen.err
     assert seen.err.splitlines()[-1] == (
-        f"cohortscan: error: {drop}: holds no extract file, only 2 .ndjson files and 1 .txt file "
-        "(expected extract files named patients*, diagnoses*, labs* or medications* ending .csv, "
-        ".csv.gz or .parquet)"
+        f"cohortscan: error: {drop}: holds no extract file of the contract, only 1 .txt file and "
+        "2 .xml files (expected contract files named patients*, diagnoses*, labs* or medications* "
+        "ending .csv, .csv.gz or .parquet; an OMOP or FHIR drop is read with --format omop or "
+        "--format fhir)"
     )
     assert "Traceback" not in seen.err + seen.out
 

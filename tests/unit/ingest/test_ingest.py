@@ -157,9 +157,10 @@ def test_a_folder_without_any_extract_file_is_refused_saying_what_it_holds(wh, t
     with pytest.raises(DropRefused) as refused:
         ingest_drop(wh, tmp_path, "run1")
     assert str(refused.value) == (
-        f"{tmp_path}: holds no extract file, only 2 .ndjson files, 1 .txt file and 1 .zip file "
-        "(expected extract files named patients*, diagnoses*, labs* or medications* ending .csv, "
-        ".csv.gz or .parquet)"
+        f"{tmp_path}: holds no extract file of the contract, only 2 .ndjson files, 1 .txt file and "
+        "1 .zip file (expected contract files named patients*, diagnoses*, labs* or medications* "
+        "ending .csv, .csv.gz or .parquet; an OMOP or FHIR drop is read with --format omop or "
+        "--format fhir)"
     )
 
 
