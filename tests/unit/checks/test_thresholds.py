@@ -82,7 +82,7 @@ def test_every_range_check_of_stg_labs_has_a_threshold_with_its_source():
     assert suites.Check.effective_severity  # the gate reads it through merge.check_result
 
 
-def test_renderer_errors_are_held_back_and_said_once_in_one_line(caplog):
+def test_renderer_errors_are_held_back_and_said_once_in_one_line(caplog, monkeypatch, tmp_path):
     render_logger = logging.getLogger("great_expectations.render.renderer.site_builder")
     message = (
         "An unexpected Exception occurred during data docs rendering.  Detailed information follows:\n"
@@ -94,6 +94,12 @@ def test_renderer_errors_are_held_back_and_said_once_in_one_line(caplog):
         def build_data_docs(self, site_names):
             render_logger.error(message)
             render_logger.error(message)
+
+        def get_config(self):
+            site = {"store_backend": {"base_directory": str(tmp_path)}}
+            return type("Config", (), {"data_docs_sites": {gate.DOCS_SITE: site}})()
+
+    monkeypatch.setattr(gate.docs_offline, "make_offline", lambda folder: None)
 
     with caplog.at_level(logging.WARNING):
         gate.build_docs(Context())
