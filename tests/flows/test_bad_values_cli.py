@@ -147,9 +147,13 @@ def test_one_implausible_value_is_a_warning_with_its_count_and_the_run_goes_on(i
 
 def test_an_implausible_latest_result_leaves_its_criterion_unknown_and_says_why(implausible):
     root, _seen = implausible
-    with _export(root, "criteria.csv").open(encoding="utf-8") as handle:
-        rows = {(r["patient_id"], r["criterion_id"]): r for r in csv.DictReader(handle)}
-    blood = rows[("P1", "inc_blood_counts")]
+    # criteria.parquet holds every patient x criterion (criteria.csv the candidates' rows)
+    parquet = str(_export(root, "criteria.parquet"))
+    [(status, evidence)] = duckdb.sql(
+        f"select status, evidence from read_parquet('{parquet}') "
+        "where patient_id = 'P1' and criterion_id = 'inc_blood_counts'"
+    ).fetchall()
+    blood = {"status": status, "evidence": evidence}
     assert blood["status"] == "unknown"
     assert "latest Hb -112 g/L on 2025-07-01 is implausible" in blood["evidence"]
 
