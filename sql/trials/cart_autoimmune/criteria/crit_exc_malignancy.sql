@@ -41,7 +41,8 @@ decided as (
                 when 'verify_surgery' then ' (excepted only after radical surgery: verify)'
                 when 'verify_skin_type' then ' (skin cancer type not coded: verify basal or squamous)'
                 when 'verify_skin_site' then ' (squamous cell carcinoma, skin or not: verify the site)'
-                when 'verify_uncertain' then ' (neoplasm of uncertain or unstated behaviour: verify whether malignant)'
+                when 'verify_uncertain'
+                    then ' (neoplasm of uncertain or unstated behaviour: ' || 'verify whether malignant)'
                 when 'verify_suspected' then ' (suspected, not diagnosed: verify)'
             end,
             '; ' order by diagnosis_date desc, code asc

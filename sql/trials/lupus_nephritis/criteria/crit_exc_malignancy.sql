@@ -10,7 +10,8 @@
 -- is excepted only when adequately treated (not in the extracts), skin cancer of
 -- unspecified type or a squamous cell carcinoma whose site may be skin, a neoplasm of
 -- uncertain or unstated behaviour (SNOMED 'neoplasm of uncertain behavior of ...',
--- myelodysplastic syndrome, 126906006) or a suspected cancer. not_met: otherwise (event-based; older records are named).
+-- myelodysplastic syndrome, 126906006) or a suspected cancer. not_met: otherwise
+-- (event-based; older records are named).
 -- Codes match on code system and code; SNOMED CT codes exactly (no benign neoplasm row).
 with limits as (
     select
@@ -53,7 +54,8 @@ decided as (
                 when 'exception' then ' (protocol exception only if adequately treated: verify)'
                 when 'verify_skin_type' then ' (skin cancer type not coded: verify basal or squamous)'
                 when 'verify_skin_site' then ' (squamous cell carcinoma, skin or not: verify the site)'
-                when 'verify_uncertain' then ' (neoplasm of uncertain or unstated behaviour: verify whether malignant)'
+                when 'verify_uncertain'
+                    then ' (neoplasm of uncertain or unstated behaviour: ' || 'verify whether malignant)'
                 when 'verify_suspected' then ' (suspected, not diagnosed: verify)'
             end,
             '; ' order by diagnosis_date desc, code asc
