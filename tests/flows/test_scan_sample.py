@@ -95,7 +95,15 @@ def test_criteria_csv_holds_every_criterion_of_the_candidates_only(scanned):
     candidates = {r["patient_id"] for r in _rows(scanned["folder"] / "candidates.csv")}
     assert {r["patient_id"] for r in rows} == candidates
     assert len(rows) == len(candidates) * len(trial.criteria)
-    assert list(rows[0]) == ["patient_id", "criterion_id", "kind", "status", "evidence", "evidence_date"]
+    assert list(rows[0]) == [
+        "patient_id",
+        "criterion_id",
+        "kind",
+        "status",
+        "evidence",
+        "evidence_date",
+        "status_source",
+    ]
 
 
 def test_run_json_rows_read_equal_loaded_plus_quarantined_per_file(scanned):

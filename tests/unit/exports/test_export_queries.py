@@ -134,7 +134,10 @@ def test_criteria_csv_holds_the_candidates_rows_of_criteria_parquet_in_its_order
     patients = {r[0] for r in _rows(con, f"select patient_id from read_csv('{csv}', all_varchar = true)")}
     everyone = _rows(con, f"select count(distinct patient_id) from read_parquet('{rows}')")[0][0]
     assert 0 < len(patients) < everyone, "the CSV leaves out the ineligible patients, the Parquet keeps them"
-    assert csv.read_text().splitlines()[0] == "patient_id,criterion_id,kind,status,evidence,evidence_date"
+    assert (
+        csv.read_text().splitlines()[0]
+        == "patient_id,criterion_id,kind,status,evidence,evidence_date,status_source"
+    )
 
 
 def test_criteria_csv_of_a_trial_without_candidates_is_its_header(cohort, tmp_path):
@@ -143,7 +146,9 @@ def test_criteria_csv_of_a_trial_without_candidates_is_its_header(cohort, tmp_pa
     exports.copy_to(con, exports.criteria_query(trial), [], rows)
     exports.copy_to(con, "select patient_id from cohort_ranking where false", [], none)
     exports.copy_candidate_rows(con, rows, none, csv)
-    assert csv.read_text().splitlines() == ["patient_id,criterion_id,kind,status,evidence,evidence_date"]
+    assert csv.read_text().splitlines() == [
+        "patient_id,criterion_id,kind,status,evidence,evidence_date,status_source"
+    ]
 
 
 VIEWS_READING_SHARED = (
