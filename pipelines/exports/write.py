@@ -3,14 +3,15 @@
 Every file of a run is first written into a hidden sibling folder; the folder is then
 renamed into place, so a reader sees either the previous complete folder or the new
 complete one, never half a file. Tables stream from DuckDB with COPY: nothing is pulled
-into pandas. A run's folder holds candidates, criteria (criteria.parquet: every patient x
-criterion; criteria.csv: the candidates' rows only), changes.csv (against the previous
-successful run, from the trial's `cohort_changes` view), the screening exports
-(worklist.csv/.html, screening_log.csv, research_subjects.ndjson: see
-pipelines/exports/screening.py), feasibility.json/.html (small
-counts suppressed, see pipelines/exports/feasibility.py) and run.json, which records the sha256 of
-every other file of the folder. Files written later beside
-a run (what-ifs) go through `pipelines.files`: a temporary file, then a rename.
+into pandas; the per-trial queries are SQL files (`sql/exports/`). A run's folder holds
+candidates, criteria (criteria.parquet: every patient x criterion; criteria.csv: the
+candidates' rows only), changes.csv (against the previous successful run, from the
+trial's `cohort_changes` view), the screening exports (worklist.csv/.html,
+screening_log.csv, research_subjects.ndjson: see pipelines/exports/screening.py),
+feasibility.json/.html (small counts suppressed, see pipelines/exports/feasibility.py)
+and run.json, which records the sha256 of every other file of the folder. Files written
+later beside a run (what-ifs) go through `pipelines.files`: a temporary file, then a
+rename.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from pipelines import files
 from pipelines.criteria.trials import Trial
 from pipelines.exports import feasibility
 from pipelines.exports import screening as screening_exports
-from pipelines.warehouse.connect import ident, scalar
+from pipelines.settings import SQL_DIR
+from pipelines.warehouse.connect import ident, read_sql, scalar
 
 # Views of a trial that several of its exports read, computed once per export
 # (`shared_views`): patient_diseases (candidates, and the feasibility views through
@@ -43,50 +45,28 @@ SHARED_VIEWS = ("patient_diseases", "cohort_criteria_tally")
 # modes; every other file is private (pipelines/files.py).
 PUBLIC_FILES = ("feasibility.json", "feasibility.html")
 
-CANDIDATE_COLUMNS = (
-    "rank",
-    "patient_id",
-    "site_id",
-    "status",
-    "score",
-    "diseases",
-    "unmet_or_unknown",
-)
+# The per-trial queries of the exports, one SQL file each (sql/exports/), read inside the
+# trial's schema (`trial_query`): candidates (one status column per criterion of the
+# manifest), criteria (every patient x criterion) and changes.
+EXPORTS_SQL_DIR = SQL_DIR / "exports"
 
 
-def candidates_query(trial: Trial) -> tuple[str, list[str]]:
-    """SELECT of candidates.csv: fixed columns, then one status column per criterion."""
-    schema = ident(trial.id)
-    status_columns = ", ".join(
-        f"first(r.status) filter (where r.criterion_id = ?) as {ident(c.id)}" for c in trial.criteria
-    )
-    fixed = ", ".join(f"k.{ident(c)}" for c in CANDIDATE_COLUMNS)
-    criteria = ", ".join(f"s.{ident(c.id)}" for c in trial.criteria)
-    # `ranking` is read twice and therefore evaluated once (DuckDB materialises a CTE
-    # referenced more than once); the criteria statuses are grouped by patient alone.
-    query = (
-        f"with ranking as (select * from {schema}.cohort_ranking), "
-        f"statuses as (select r.patient_id, {status_columns} "
-        f"from {schema}.criteria_results as r "
-        "where r.patient_id in (select patient_id from ranking) group by r.patient_id) "
-        f"select {fixed}, {criteria} "
-        "from ranking as k join statuses as s on k.patient_id = s.patient_id "
-        "order by k.rank"
-    )
-    return query, [c.id for c in trial.criteria]
+def export_sql(name: str) -> str:
+    """The query of `sql/exports/<name>.sql` (candidates, criteria or changes)."""
+    return read_sql(EXPORTS_SQL_DIR / f"{name}.sql")
 
 
-def criteria_query(trial: Trial) -> str:
-    """SELECT of criteria.parquet: every patient x every criterion, in manifest order;
-    status_source says where the status came from: `data` or a coordinator's `decision`."""
-    schema = ident(trial.id)
-    return (
-        "select r.patient_id, r.criterion_id, r.kind, r.status, r.evidence, r.evidence_date, "
-        "r.status_source "
-        f"from {schema}.criteria_results as r "
-        f"join {schema}.criteria_manifest as m on r.criterion_id = m.criterion_id "
-        "order by r.patient_id, m.ordinal"
-    )
+@contextmanager
+def trial_schema(con: duckdb.DuckDBPyConnection, trial: Trial) -> Iterator[None]:
+    """Resolve unqualified names to the trial's schema for the time of the block (the
+    export queries name its tables and views unqualified); temporary tables still come
+    first (see `shared_views`)."""
+    previous = scalar(con, "select current_schema()")
+    con.execute(f"set schema = '{trial.id}'")
+    try:
+        yield
+    finally:
+        con.execute(f"set schema = '{previous}'")
 
 
 @contextmanager
@@ -159,14 +139,6 @@ def file_checksums(folder: Path) -> dict[str, str]:
     """sha256 of every file under a run's folder but run.json, which records them (a
     re-scan checks them before it reuses the folder: pipelines/run/reuse.py)."""
     return files.file_checksums(folder, skip=("run.json",))
-
-
-def changes_query(trial: Trial) -> str:
-    """SELECT of changes.csv: patients whose candidacy changed since the previous run."""
-    return (
-        "select patient_id, site_id, change, previous_status, status, changed_criteria, "
-        f"previous_run_id from {ident(trial.id)}.cohort_changes"
-    )
 
 
 def record_statuses(con: duckdb.DuckDBPyConnection, trial: Trial, run_id: str) -> int:
@@ -287,18 +259,22 @@ def write_trial_exports(
         RunFolder(out, trial.id, as_of, run_id, settings.private_group) as folder,
         shared_views(con, trial, SHARED_VIEWS),
     ):
-        query, params = candidates_query(trial)
-        copy_parquet_and_csv(
-            con, query, params, folder.path("candidates.parquet"), folder.path("candidates.csv")
-        )
-        copy_to(con, criteria_query(trial), [], folder.path("criteria.parquet"))
+        with trial_schema(con, trial):
+            copy_parquet_and_csv(
+                con,
+                export_sql("candidates"),
+                [],
+                folder.path("candidates.parquet"),
+                folder.path("candidates.csv"),
+            )
+            copy_to(con, export_sql("criteria"), [], folder.path("criteria.parquet"))
+            copy_to(con, export_sql("changes"), [], folder.path("changes.csv"))
         copy_candidate_rows(
             con,
             folder.path("criteria.parquet"),
             folder.path("candidates.parquet"),
             folder.path("criteria.csv"),
         )
-        copy_to(con, changes_query(trial), [], folder.path("changes.csv"))
         screening_exports.write_screening_exports(
             con, trial, folder.staging, as_of, run_id, settings.private_group
         )

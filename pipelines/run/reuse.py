@@ -45,7 +45,7 @@ import duckdb
 
 from pipelines.criteria.trials import Trial
 from pipelines.errors import CohortscanError
-from pipelines.exports.write import changes_query, copy_to
+from pipelines.exports.write import copy_to, export_sql, trial_schema
 from pipelines.files import sha256_file, write_json
 from pipelines.run import history as runs
 from pipelines.settings import SQL_DIR
@@ -219,7 +219,8 @@ def record_reused_run(
         info = previous["infos"][trial.id]
         folder = Path(previous["summary"]["folders"][trial.id])
         changes = folder / ".changes.csv.tmp"
-        copy_to(con, f"select * from ({changes_query(trial)}) limit 0", [], changes)
+        with trial_schema(con, trial):
+            copy_to(con, f"select * from ({export_sql('changes')}) limit 0", [], changes)
         os.replace(changes, folder / "changes.csv")
         validation = {
             **info["validation"],

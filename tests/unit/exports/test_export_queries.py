@@ -96,12 +96,50 @@ def test_first_run_records_the_rows_of_cohort_patient_status(cohort):
     assert [c["criterion_id"] for c in recorded[0][-1]] == [c.id for c in trial.criteria]
 
 
+def _candidates_plain(trial) -> tuple[str, list[str]]:
+    """candidates.csv's former definition: one filtered aggregate per criterion, built
+    from the manifest in Python."""
+    statuses = ", ".join(
+        f"first(r.status) filter (where r.criterion_id = ?) as {c.id}" for c in trial.criteria
+    )
+    return (
+        f"select k.rank, k.patient_id, k.site_id, k.status, k.score, k.diseases, "
+        f"k.unmet_or_unknown, {', '.join(f's.{c.id}' for c in trial.criteria)} "
+        f"from cohort_ranking as k join (select r.patient_id, {statuses} "
+        "from criteria_results as r group by r.patient_id) as s on k.patient_id = s.patient_id "
+        "order by k.rank"
+    ), [c.id for c in trial.criteria]
+
+
+def test_candidates_pivot_gives_one_status_column_per_criterion_in_manifest_order(cohort):
+    con, trial = cohort
+    result = con.execute(exports.export_sql("candidates"))
+    columns = [d[0] for d in result.description]
+    assert columns == [*exports_fixed_columns(), *[c.id for c in trial.criteria]]
+    assert result.fetchall() == _rows(con, *_candidates_plain(trial))
+
+
+def test_candidates_of_a_trial_without_candidates_keep_every_criterion_column(cohort):
+    con, trial = cohort
+    con.execute("create temp table cohort_ranking as select * from cohort_ranking where false")
+    try:
+        result = con.execute(exports.export_sql("candidates"))
+        columns = [d[0] for d in result.description]
+        assert result.fetchall() == []
+    finally:
+        con.execute("drop table temp.main.cohort_ranking")
+    assert columns == [*exports_fixed_columns(), *[c.id for c in trial.criteria]]
+
+
+def exports_fixed_columns() -> list[str]:
+    """The columns candidates.csv starts with (design.md)."""
+    return ["rank", "patient_id", "site_id", "status", "score", "diseases", "unmet_or_unknown"]
+
+
 @pytest.mark.parametrize("name", ["candidates", "criteria"])
 def test_csv_written_from_the_parquet_file_is_the_querys_csv(cohort, tmp_path, name):
-    con, trial = cohort
-    query, params = (
-        exports.candidates_query(trial) if name == "candidates" else (exports.criteria_query(trial), [])
-    )
+    con, _trial = cohort
+    query, params = exports.export_sql(name), []
     parquet, csv, direct = (tmp_path / f"{name}.parquet", tmp_path / f"{name}.csv", tmp_path / "direct.csv")
     exports.copy_parquet_and_csv(con, query, params, parquet, csv)
     exports.copy_to(con, query, params, direct)
@@ -111,20 +149,20 @@ def test_csv_written_from_the_parquet_file_is_the_querys_csv(cohort, tmp_path, n
 
 
 def test_criteria_csv_holds_the_candidates_rows_of_criteria_parquet_in_its_order(cohort, tmp_path):
-    con, trial = cohort
+    con, _trial = cohort
     candidates, rows, csv = (
         tmp_path / "candidates.parquet",
         tmp_path / "criteria.parquet",
         tmp_path / "c.csv",
     )
-    exports.copy_to(con, *exports.candidates_query(trial), candidates)
-    exports.copy_to(con, exports.criteria_query(trial), [], rows)
+    exports.copy_to(con, exports.export_sql("candidates"), [], candidates)
+    exports.copy_to(con, exports.export_sql("criteria"), [], rows)
     exports.copy_candidate_rows(con, rows, candidates, csv)
     # the plain definition: every criterion row of an eligible or potential patient
     plain = tmp_path / "plain.csv"
     exports.copy_to(
         con,
-        f"select * from ({exports.criteria_query(trial)}) "
+        f"select * from ({exports.export_sql('criteria')}) "
         "where patient_id in (select patient_id from cohort_eligibility "
         "where status in ('eligible', 'potential'))",
         [],
@@ -141,9 +179,9 @@ def test_criteria_csv_holds_the_candidates_rows_of_criteria_parquet_in_its_order
 
 
 def test_criteria_csv_of_a_trial_without_candidates_is_its_header(cohort, tmp_path):
-    con, trial = cohort
+    con, _trial = cohort
     rows, none, csv = (tmp_path / "criteria.parquet", tmp_path / "none.parquet", tmp_path / "c.csv")
-    exports.copy_to(con, exports.criteria_query(trial), [], rows)
+    exports.copy_to(con, exports.export_sql("criteria"), [], rows)
     exports.copy_to(con, "select patient_id from cohort_ranking where false", [], none)
     exports.copy_candidate_rows(con, rows, none, csv)
     assert csv.read_text().splitlines() == [
