@@ -137,16 +137,33 @@ def ingest_drop(
     """
     paths = discover(drop)
     refuse_without_extracts(con, drop, paths)
+    parallel = parallel_numbering(con, paths)
     workers = min(workers or ingest_workers(con), len(paths))
     if workers <= 1:
         results = []
         for path in paths:
-            result = ingest_file(con, path, run_id)
+            result = ingest_file(con, path, run_id, parallel=path in parallel)
             results.append(result)
             if progress:
                 progress(describe(result))
         return results
-    return _ingest_at_once(con, paths, run_id, progress, workers)
+    return _ingest_at_once(con, paths, run_id, progress, workers, parallel)
+
+
+def parallel_numbering(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> frozenset[Path]:
+    """The files of a drop whose records are numbered on every thread (`readers.read_rows`).
+
+    A file is, when it holds more than a 1/threads share of the drop's bytes: while it is
+    in work, the other files cannot keep every core busy (a drop of one large labs file
+    beside small ones). The other files are numbered as they are read, one thread each,
+    which costs less CPU, and several are in work at once. Bytes on disk stand in for
+    the work (a compressed file counts for less than it costs: an estimate)."""
+    threads = int(scalar(con, "select current_setting('threads')"))
+    sizes = {p: p.stat().st_size for p in paths if p.name.lower().endswith(contract.SUFFIXES)}
+    total = sum(sizes.values())
+    if threads <= 1 or total == 0:
+        return frozenset()
+    return frozenset(p for p, size in sizes.items() if size * threads > total)
 
 
 def ingest_workers(con: duckdb.DuckDBPyConnection) -> int:
@@ -198,6 +215,7 @@ class _Job:
     digest: str
     turns: _Turns
     workers: threading.Semaphore  # held while the file is read, checked and inserted
+    parallel: bool = False  # records numbered on every thread (see `parallel_numbering`)
     waited: float = 0.0  # seconds spent waiting for the file's turn (not its work)
 
 
@@ -207,6 +225,7 @@ def _ingest_at_once(
     run_id: str,
     progress: Callable[[str], None] | None,
     workers: int,
+    parallel: frozenset[Path] = frozenset(),
 ) -> list[FileResult]:
     """`ingest_drop` with up to `workers` files in work at once (see there)."""
     turns = _Turns()
@@ -230,7 +249,14 @@ def _ingest_at_once(
             digest = sha256_of(path)
             while any(d == digest for _, _, d in pending) or len(pending) >= window:
                 settle_first()
-            job = _Job(index, scalar(con, "select nextval('load_id_seq')"), digest, turns, semaphore)
+            job = _Job(
+                index,
+                scalar(con, "select nextval('load_id_seq')"),
+                digest,
+                turns,
+                semaphore,
+                path in parallel,
+            )
             cursor = con.cursor()  # made here: a connection is not shared between threads
             pending.append((pool.submit(_run_job, cursor, path, run_id, job), cursor, digest))
         while pending:
@@ -308,19 +334,27 @@ def quarantine_examples(
     return examples
 
 
-def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, run_id: str) -> FileResult:
-    """Load one file in one transaction, or refuse it whole, or skip it as already loaded."""
-    return _ingest(con, path, run_id, None)
+def ingest_file(
+    con: duckdb.DuckDBPyConnection, path: Path, run_id: str, *, parallel: bool | None = None
+) -> FileResult:
+    """Load one file in one transaction, or refuse it whole, or skip it as already loaded;
+    `parallel`: its records numbered on every thread (default: `parallel_numbering` of
+    a drop of this one file)."""
+    if parallel is None:
+        parallel = path in parallel_numbering(con, [path])
+    return _ingest(con, path, run_id, None, parallel)
 
 
-def _ingest(con: duckdb.DuckDBPyConnection, path: Path, run_id: str, job: _Job | None) -> FileResult:
+def _ingest(
+    con: duckdb.DuckDBPyConnection, path: Path, run_id: str, job: _Job | None, parallel: bool = False
+) -> FileResult:
     """`ingest_file`; as part of a drop ingested at once (`job`), the work waits for a free
     worker and the outcome (commit, ledger row) for the file's turn."""
     if job is not None:
         job.workers.acquire()
     started = time.monotonic()
     try:
-        result, loading = _work(con, path, run_id, job)
+        result, loading = _work(con, path, run_id, job, job.parallel if job is not None else parallel)
     finally:
         if job is not None:
             job.workers.release()
@@ -352,7 +386,7 @@ def _ingest(con: duckdb.DuckDBPyConnection, path: Path, run_id: str, job: _Job |
 
 
 def _work(
-    con: duckdb.DuckDBPyConnection, path: Path, run_id: str, job: _Job | None
+    con: duckdb.DuckDBPyConnection, path: Path, run_id: str, job: _Job | None, parallel: bool
 ) -> tuple[FileResult, bool]:
     """Everything but the outcome: the result, and whether its transaction is open (a file
     being loaded, to commit) or not (a file refused, skipped or ignored: ledger row only)."""
@@ -383,7 +417,7 @@ def _work(
         return result, False
     con.execute("begin transaction")
     try:
-        _load(con, path, kind, result, run_id)
+        _load(con, path, kind, result, run_id, parallel)
         return result, True
     except FileRefused as err:
         _rollback(con)
@@ -410,6 +444,7 @@ def _load(
     kind: contract.Kind,
     result: FileResult,
     run_id: str,
+    parallel: bool = False,
 ) -> None:
     header = readers.read_header(con, path)
     # Refused on its header alone, a file leaves nothing of its content behind.
@@ -426,6 +461,7 @@ def _load(
         f"case when len(_problems) > 0 then to_json(_raw) end as _raw from ({checked})",
         into="_checked",
         missing=[c for c in kind.optional if c not in header.names],
+        parallel=parallel,
     )
     if result.load_id is None:
         result.load_id = scalar(con, "select nextval('load_id_seq')")
@@ -551,5 +587,6 @@ def _drop_temp_tables(con: duckdb.DuckDBPyConnection) -> None:
         "_rejected_lines",
         "_blank_lines",
         "_free_lines",
+        "_incoming_text",
     ):
         con.execute(f"drop table if exists {table}")

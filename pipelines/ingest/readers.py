@@ -4,8 +4,9 @@ Two steps, so that a file can be refused on its header before any of its content
 `read_header` (the column names, and the parquet types), then `read_rows`, which runs the
 caller's query over `_incoming` (every column as text, plus `_line`) into a temp table, in
 the same pass as the read, and fills `_rejects` (CSV records the reader could not split
-into the header's fields). `_incoming` is never stored: the file is read once, its
-records numbered as they come, and only the query's result is kept.
+into the header's fields). The file is read once: its records numbered as they come
+(one thread per file; nothing but the query's result is kept) or, for a drop of fewer
+files than cores, stored as text and numbered on every thread (see `read_rows`).
 
 Line numbers are those of DuckDB's CSV reader: the header is line 1, an empty line counts
 as a line (it is not a record and is skipped), and a newline inside a quoted field does
@@ -116,21 +117,38 @@ def read_rows(
     *,
     into: str = "_checked",
     missing: tuple[str, ...] | list[str] = (),
+    parallel: bool = False,
 ) -> None:
     """Run `query` over the file's records into temp table `into`; fill `_rejects`.
 
     `query` reads `_incoming`: `_line`, then every column as text under its normalised
-    name, then the `missing` columns (NULL). The file is read once, in the same pass as
-    the query. Records are numbered as they come; when a CSV record was rejected or a
-    line is empty (rare), the file is read a second time with those lines left out of
-    the numbering, and `into` is written in line order.
+    name, then the `missing` columns (NULL). Two ways to number the records:
+
+    - streaming (default): numbered as they come, in the same pass as the read and the
+      query; nothing of `_incoming` is stored, but the numbering (a window over the
+      whole file) keeps the file's work on one thread. Right when other files keep the
+      other cores busy (a drop of many files, ingested several at once).
+    - `parallel`: the records are first stored as text in a temp table (DuckDB keeps the
+      file's order, so a record's rowid is its place among the records), then numbered
+      from rowid and queried on every thread. It costs the text table (memory, spilled
+      to disk past DuckDB's limit) and about a fifth more CPU, and pays when a file
+      would otherwise leave cores idle (a drop of one large file).
+
+    When a CSV record was rejected or a line is empty (rare), the good records get, in
+    order, the line numbers left free, and `into` is written in line order: the
+    streaming way reads the file a second time for it, the parallel way its text table.
     """
     parquet = contract.file_format(path) == "parquet"
     first_line = 1 if parquet else 2
     source, params = _source(path, header, store_rejects=not parquet)
     select = _text_columns(header, missing)
-    incoming = f"select row_number() over () + {first_line - 1} as _line, {select} from {source}"
     try:
+        if parallel:
+            con.execute(f"create temp table _incoming_text as select {select} from {source}", params)
+            numbered, params = _numbered_text_table(con), []
+        else:
+            numbered = f"select row_number() over () - 1 as _idx, {select} from {source}"
+        incoming = f"select _idx + {first_line} as _line, * exclude (_idx) from ({numbered})"
         con.execute(f"create temp table {into} as with _incoming as ({incoming}) {query}", params)
     except duckdb.InterruptException:
         raise
@@ -139,13 +157,53 @@ def read_rows(
         # error of the query itself is ours and goes on.
         _refuse_unreadable(con, path, header)
         raise
-    if parquet:
-        con.execute(
-            "create temp table _rejects (line bigint, column_idx bigint, column_name varchar, "
-            "error_type varchar, csv_line varchar)"
-        )
-        return
-    _refuse_unframed(con, path)
+    try:
+        if parquet:
+            con.execute(
+                "create temp table _rejects (line bigint, column_idx bigint, column_name varchar, "
+                "error_type varchar, csv_line varchar)"
+            )
+            return
+        _refuse_unframed(con, path)
+        if _renumber_after_rejected_lines(con, path, first_line, into):
+            if not parallel:
+                # the second read skips the same rejected records, so it numbers the same
+                # records (its rejects are not stored again)
+                source, params = _source(path, header, store_rejects=False)
+                numbered = f"select row_number() over () - 1 as _idx, {select} from {source}"
+            incoming = f"""
+                select f.line as _line, numbered.* exclude (_idx)
+                from ({numbered}) numbered
+                join _free_lines f using (_idx)
+            """
+            con.execute(f"drop table {into}")
+            con.execute(
+                f"create temp table {into} as with _incoming as ({incoming}) "
+                f"select * from ({query}) order by _line",
+                params,
+            )
+    finally:
+        con.execute("drop table if exists _incoming_text")
+
+
+def _numbered_text_table(con: duckdb.DuckDBPyConnection) -> str:
+    """The SELECT numbering the records of `_incoming_text` (`_idx` from 0, in file order).
+
+    DuckDB stores the rows of one insert in their order, so rowids follow the records;
+    inside an open transaction they start at a large offset instead of 0 (rows not yet
+    committed), hence the subtraction. Contiguous rowids are checked, not assumed: should
+    they ever have gaps, the records are numbered by sorting on rowid instead."""
+    low, high, rows = con.execute("select min(rowid), max(rowid), count(*) from _incoming_text").fetchone()
+    if rows == 0 or high - low + 1 == rows:
+        return f"select rowid - {low or 0} as _idx, * from _incoming_text"
+    return "select row_number() over (order by rowid) - 1 as _idx, * from _incoming_text"
+
+
+def _renumber_after_rejected_lines(
+    con: duckdb.DuckDBPyConnection, path: Path, first_line: int, into: str
+) -> bool:
+    """Fill `_free_lines` (the line of the n-th good record, `_idx` n from 0) when a record
+    was rejected or a line is empty; False, with nothing to do, for the usual file."""
     blank = blank_lines(path)
     con.execute("create temp table _blank_lines (line bigint)")
     if blank:
@@ -155,10 +213,7 @@ def read_rows(
         "select distinct line from _rejects union select line from _blank_lines"
     )
     if con.execute("select count(*) from _rejected_lines").fetchone()[0] == 0:
-        return  # the usual file: lines follow the records
-    # Good records get, in order, the line numbers left free by rejected records and
-    # empty lines; the second read skips the same rejected records, so it numbers the same
-    # records (its rejects are not stored again).
+        return False  # the usual file: lines follow the records
     con.execute(
         f"""
         create temp table _free_lines as
@@ -168,17 +223,7 @@ def read_rows(
         """,
         [first_line, first_line],
     )
-    source, params = _source(path, header, store_rejects=False)
-    incoming = f"""
-        select f.line as _line, numbered.* exclude (_idx)
-        from (select row_number() over () - 1 as _idx, {select} from {source}) numbered
-        join _free_lines f using (_idx)
-    """
-    con.execute(f"drop table {into}")
-    con.execute(
-        f"create temp table {into} as with _incoming as ({incoming}) select * from ({query}) order by _line",
-        params,
-    )
+    return True
 
 
 def _text_columns(header: Header, missing: tuple[str, ...] | list[str]) -> str:

@@ -166,10 +166,10 @@ def test_an_error_in_one_file_stops_the_drop_where_loading_one_by_one_would(tmp_
         _write(tmp_path, f"labs-{number}.csv", _labs(2000, number))
     load = ingest._load
 
-    def failing_load(con, path, kind, result, run_id):
+    def failing_load(con, path, kind, result, run_id, parallel=False):
         if path.name == "labs-3.csv":
             raise RuntimeError("disk on fire")
-        load(con, path, kind, result, run_id)
+        load(con, path, kind, result, run_id, parallel)
 
     monkeypatch.setattr(ingest, "_load", failing_load)
     con = connect(":memory:")
@@ -194,3 +194,32 @@ def test_workers_follow_duckdb_threads_within_bounds(wh):
     assert ingest.ingest_workers(wh) == 3
     wh.execute("set threads = 64")
     assert ingest.ingest_workers(wh) == ingest.MAX_WORKERS
+
+
+@pytest.mark.parametrize(
+    ("threads", "sizes", "parallel"),
+    [
+        pytest.param(2, {"labs.csv": 900, "patients.csv": 100}, {"labs.csv"}, id="one-large-file"),
+        pytest.param(2, {"labs.csv": 100}, {"labs.csv"}, id="a-drop-of-one-file"),
+        pytest.param(2, {f"labs-{n}.csv": 100 for n in range(4)}, set(), id="many-equal-files"),
+        pytest.param(2, {"labs-1.csv": 100, "labs-2.csv": 100}, set(), id="two-files-two-threads"),
+        pytest.param(
+            8,
+            {"labs-1.csv": 100, "labs-2.csv": 100},
+            {"labs-1.csv", "labs-2.csv"},
+            id="fewer-files-than-threads",
+        ),
+        pytest.param(1, {"labs.csv": 900, "patients.csv": 100}, set(), id="one-thread"),
+        pytest.param(
+            2, {"labs.csv": 900, "README.md": 10_000}, {"labs.csv"}, id="non-extract-files-do-not-count"
+        ),
+    ],
+)
+def test_files_numbered_on_every_thread_are_those_that_would_leave_cores_idle(
+    wh, tmp_path, threads, sizes, parallel
+):
+    for name, size in sizes.items():
+        (tmp_path / name).write_bytes(b"x" * size)
+    wh.execute(f"set threads = {threads}")
+    chosen = ingest.parallel_numbering(wh, sorted(tmp_path.iterdir()))
+    assert {p.name for p in chosen} == parallel

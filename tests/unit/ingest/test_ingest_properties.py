@@ -190,8 +190,8 @@ def warehouse() -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(table=_tables())
-def test_every_row_is_loaded_as_its_normalised_source_or_quarantined_at_its_line(warehouse, table):
+@given(table=_tables(), parallel=st.booleans())
+def test_every_row_is_loaded_as_its_normalised_source_or_quarantined_at_its_line(warehouse, table, parallel):
     columns, header, rows, terminator, quoting = table
     con = warehouse
     for name in ("raw_labs", "quarantine", "load_ledger"):
@@ -199,7 +199,7 @@ def test_every_row_is_loaded_as_its_normalised_source_or_quarantined_at_its_line
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "labs.csv"
         path.write_text(_csv(header, columns, rows, terminator, quoting), encoding="utf-8", newline="")
-        result = ingest_file(con, path, "run1")
+        result = ingest_file(con, path, "run1", parallel=parallel)
     assert result.status == "loaded", result.message
     assert result.rows_read == len(rows)
     assert result.rows_read == result.rows_loaded + result.rows_quarantined

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.ingest import load
 from pipelines.ingest.load import FileResult, describe, ingest_drop, ingest_file, quarantine_examples
 from pipelines.warehouse.connect import connect
 
@@ -25,6 +26,19 @@ LAB = "P1,LOINC,718-7,2025-06-30,120,g/L\n"
 PATIENTS_HEADER = "patient_id,sex,birth_date,site_id\n"
 # A value that must never be found anywhere once its file is refused.
 SECRET = "Jane Q. Marker-Doe"
+
+
+@pytest.fixture(autouse=True, params=["streaming", "parallel"])
+def numbering(request, monkeypatch) -> str:
+    """Every case twice: records numbered as they are read (one thread per file) and
+    numbered on every thread from a stored text table (a drop of fewer files than cores):
+    lines, quarantine and refusals must not depend on the way."""
+    monkeypatch.setattr(
+        load,
+        "parallel_numbering",
+        lambda con, paths: frozenset(paths if request.param == "parallel" else ()),
+    )
+    return request.param
 
 
 def _write(folder: Path, name: str, content: str | bytes) -> Path:
