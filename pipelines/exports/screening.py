@@ -47,7 +47,7 @@ WORKLIST_COLUMNS = (
 LOG_COLUMNS = ("site_id", "measure", "reason", "patients")
 # The screening log's equations (sql/screening/screening_log.sql): total = parts.
 LEVELS = (
-    ("identified", ("not_reviewed", ("deceased", "before_review"), "reviewed")),
+    ("identified", ("not_reviewed", "no_longer_candidate", ("deceased", "before_review"), "reviewed")),
     ("reviewed", ("screen_failed", "eligible")),
     ("eligible", ("not_contacted", ("deceased", "after_review"), "contacted")),
     ("contacted", ("awaiting_consent", "declined", ("deceased", "after_contact"), "consented")),

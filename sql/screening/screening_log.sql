@@ -3,12 +3,15 @@
 -- date. Zero rows included: every site lists every measure and every reason.
 -- Reads: screening_patient_state, screening_reasons, stg_patients (the sites).
 -- Measures (patients; reason '' is the total, other rows split it by reason code):
---   identified = not_reviewed + deceased[before_review] + reviewed
+--   identified = not_reviewed + no_longer_candidate + deceased[before_review] + reviewed
 --   reviewed = screen_failed + eligible
 --   eligible = not_contacted + deceased[after_review] + contacted
 --   contacted = awaiting_consent + declined + deceased[after_contact] + consented
 --   consented = awaiting_enrolment + deceased[after_consent] + withdrawn + enrolled
 --   deferred: patients deferred now (already counted where they had got to).
+-- identified is cumulative: the pool keeps every patient an earlier run listed as a
+-- candidate; one never reviewed who is not a candidate tonight (the data changed, or
+-- time passed) is no_longer_candidate, the rest of the never reviewed not_reviewed.
 -- A patient counts by the state now and the furthest level reached; a screen failure
 -- counts at review whatever step it came at. screen_failed, declined and withdrawn are
 -- split by reason, deceased (an open state closed by death) by the step reached.
@@ -20,6 +23,8 @@ with patients as (
         furthest_level,
         case
             when state in ('screen_failed', 'declined', 'enrolled', 'withdrawn', 'deceased') then state
+            when furthest_level = 0 and state = 'to_review' and not is_candidate
+                then 'no_longer_candidate'
             when furthest_level = 0 then 'not_reviewed'
             when furthest_level = 1 then 'not_contacted'
             when furthest_level = 2 then 'awaiting_consent'
@@ -97,9 +102,9 @@ memberships as (
 keys as (
     select
         unnest([
-            'identified', 'not_reviewed', 'reviewed', 'screen_failed', 'eligible', 'not_contacted',
-            'contacted', 'awaiting_consent', 'declined', 'consented', 'awaiting_enrolment',
-            'enrolled', 'withdrawn', 'deceased', 'deferred'
+            'identified', 'not_reviewed', 'no_longer_candidate', 'reviewed', 'screen_failed',
+            'eligible', 'not_contacted', 'contacted', 'awaiting_consent', 'declined', 'consented',
+            'awaiting_enrolment', 'enrolled', 'withdrawn', 'deceased', 'deferred'
         ]) as measure,
         '' as reason
     union all
@@ -156,9 +161,9 @@ final as (
         s.site_id,
         list_position(
             [
-                'identified', 'not_reviewed', 'reviewed', 'screen_failed', 'eligible',
-                'not_contacted', 'contacted', 'awaiting_consent', 'declined', 'consented',
-                'awaiting_enrolment', 'enrolled', 'withdrawn', 'deceased', 'deferred'
+                'identified', 'not_reviewed', 'no_longer_candidate', 'reviewed', 'screen_failed',
+                'eligible', 'not_contacted', 'contacted', 'awaiting_consent', 'declined',
+                'consented', 'awaiting_enrolment', 'enrolled', 'withdrawn', 'deceased', 'deferred'
             ],
             k.measure
         ),

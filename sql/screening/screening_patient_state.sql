@@ -1,9 +1,12 @@
 -- screening_patient_state: one row per patient of the trial's screening pool (each
--- candidate of this evaluation, eligible or potential, and each patient with a screening
--- event decided on or before the as-of date): the screening state now, how far the
--- patient got, what changed since the last decision and what to do today (`action`).
+-- candidate of this evaluation, eligible or potential; each patient a previous run of
+-- the trial that succeeded listed as a candidate, on an as-of date up to this one: once
+-- identified, a patient stays in the pool; and each patient with a screening event
+-- decided on or before the as-of date): the screening state now, how far the patient
+-- got, what changed since the last decision and what to do today (`action`).
 -- Reads: screening_events, screening_states, screening_criterion_decisions,
--- criteria_results, criteria_manifest, cohort_decisions, stg_patients, run_context.
+-- criteria_results, criteria_manifest, cohort_decisions, patient_status_history, runs,
+-- stg_patients, run_context.
 -- state: the latest state event (decided_on, then event_id), else to_review; a patient
 -- who died on or before the as-of date in an open state is 'deceased' (death closes
 -- any open state; a closed one stays). furthest_level: the highest level of the states
@@ -96,9 +99,24 @@ lapses as (
     group by d.patient_id
 ),
 
+identified_before as (
+    -- candidates of earlier runs: patient_status_history holds a row whenever a patient's
+    -- status changed, so a patient who was ever a candidate has one with that status
+    select h.patient_id
+    from patient_status_history as h
+    inner join runs as r on h.run_id = r.run_id
+    inner join context as c on h.trial_id = c.trial_id
+    where
+        r.status = 'succeeded'
+        and h.as_of <= c.as_of
+        and h.status in ('eligible', 'potential')
+),
+
 pool as (
     select patient_id from cohort_decisions
     where status in ('eligible', 'potential')
+    union
+    select patient_id from identified_before
     union
     select patient_id from events
 ),

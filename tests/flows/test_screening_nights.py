@@ -262,6 +262,21 @@ def test_the_screening_log_adds_up_every_night(nights, night):
         assert reasons["lab_out_of_range"] == 1 and reasons["comorbidity"] == 1
 
 
+def test_identified_is_cumulative_across_nights(nights):
+    """A patient listed once stays identified: those who left the list unreviewed are
+    no_longer_candidate (night 3: results aged out of their windows)."""
+    identified, dropped = {}, {}
+    for night in (1, 2, 3):
+        cells = {
+            r["measure"]: int(r["patients"])
+            for r in nights["log"][night]
+            if r["site_id"] == "all" and not r["reason"]
+        }
+        identified[night], dropped[night] = cells["identified"], cells["no_longer_candidate"]
+    assert identified[1] <= identified[2] <= identified[3]
+    assert dropped[3] > 0
+
+
 def test_patient_level_screening_files_are_readable_by_their_owner_only(nights):
     folder = nights["folders"][2]
     for name in ("worklist.csv", "worklist.html", "screening_log.csv", "research_subjects.ndjson"):

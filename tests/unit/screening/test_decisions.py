@@ -9,6 +9,8 @@ from datetime import date, timedelta
 import pytest
 
 from pipelines.criteria import evaluate
+from pipelines.exports import write
+from pipelines.run import history as runs
 from pipelines.screening import events
 from pipelines.staging import build as staging
 from tests import cohort_data
@@ -187,3 +189,36 @@ def test_a_closed_patient_returns_when_a_computed_status_changes(con):
     state, action, changed = _state(con, patient)
     assert (state, action) == ("screen_failed", "re_review")
     assert changed == "since 2026-11-26: inc_renal: unknown -> met"
+
+
+def _log(con) -> dict[str, int]:
+    return dict(
+        con.execute(
+            f"select measure || coalesce('.' || nullif(reason, ''), ''), patients "
+            f"from {TRIAL}.screening_log where site_id = 'all'"
+        ).fetchall()
+    )
+
+
+def test_a_patient_once_identified_stays_identified_when_no_longer_a_candidate(con, tmp_path):
+    """The screening log counts every patient a run listed (CONSORT: identified is
+    cumulative); one never reviewed who dropped out of the list since is
+    no_longer_candidate, not lost, and is not on the worklist."""
+    trial = cohort_data.mini_trial()
+    runs.start_run(con, "R1", [trial.id], AS_OF, tmp_path)
+    write.record_statuses(con, trial, "R1")
+    runs.finish_run(con, "R1", "succeeded")
+    night_1 = _log(con)
+    patient = "SITE_B-eligible-00"
+    _add_egfr(con, patient, 5.0, "2026-11-25")  # inc_renal now fails: ineligible
+    _reevaluate(con, AS_OF + timedelta(1))
+    night_2 = _log(con)
+    assert night_2["identified"] == night_1["identified"]
+    assert night_2["no_longer_candidate"] == night_1["no_longer_candidate"] + 1
+    assert night_2["not_reviewed"] == night_1["not_reviewed"] - 1
+    assert _state(con, patient) == ("to_review", None, None)
+    # a run as of an earlier date than night 1 does not count night 1's candidates
+    _reevaluate(con, AS_OF - timedelta(1))
+    assert patient not in {
+        r[0] for r in con.execute(f"select patient_id from {TRIAL}.screening_patient_state").fetchall()
+    }
