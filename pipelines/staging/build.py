@@ -30,6 +30,10 @@ STAGING_DIR = SQL_DIR / "staging"
 # The plausible ranges of lab values are the range checks of the stg_labs suite: staging
 # flags the rows outside them (`stg_labs.implausible`) so that no criterion reads them.
 LAB_RANGES_SUITE = PROJECT_ROOT / "expectations" / "stg_labs.toml"
+# Likewise the plausible prednisone-equivalent daily dose of the stg_medications suite:
+# staging flags the orders outside it (`stg_medications.dose_implausible`).
+DOSE_RANGES_SUITE = PROJECT_ROOT / "expectations" / "stg_medications.toml"
+DOSE_COLUMN = "prednisone_equivalent_mg_computed"
 # The staged tables, the one list every stage reads (criteria fingerprints, checks, the
 # benchmark). stg_retired_loads first: every other staging table leaves out the files it lists.
 STAGING_ORDER = (
@@ -58,16 +62,19 @@ def load_reference_data(con: duckdb.DuckDBPyConnection, folder: Path = REFERENCE
     return names
 
 
-def lab_ranges(suite: Path = LAB_RANGES_SUITE) -> list[tuple[str | None, float | None, float | None, str]]:
+def lab_ranges(
+    suite: Path = LAB_RANGES_SUITE, column: str = "value"
+) -> list[tuple[str | None, float | None, float | None, str]]:
     """(measure or None for every measure, min, max, check name) of each range check on
-    `value` in the stg_labs suite: `expect_column_values_to_be_between` on column `value`,
-    for one measure (`where = { column = "measure", equals = ... }`) or for all."""
+    `column` in a staging suite (default: `value` in the stg_labs suite):
+    `expect_column_values_to_be_between` on that column, for one measure (`where = {
+    column = "measure", equals = ... }`) or for all."""
     data = tomllib.loads(suite.read_text(encoding="utf-8"))
     ranges = []
     for check in data.get("checks", []):
         args = check.get("args", {})
         where = check.get("where") or {}
-        if check.get("expectation") != "expect_column_values_to_be_between" or args.get("column") != "value":
+        if check.get("expectation") != "expect_column_values_to_be_between" or args.get("column") != column:
             continue
         if where and (where.get("column") != "measure" or "equals" not in where):
             continue
@@ -85,6 +92,18 @@ def load_lab_ranges(con: duckdb.DuckDBPyConnection, suite: Path = LAB_RANGES_SUI
     )
     if rows:
         con.executemany("insert into ref_plausible_ranges values (?, ?, ?, ?)", rows)
+    return len(rows)
+
+
+def load_dose_ranges(con: duckdb.DuckDBPyConnection, suite: Path = DOSE_RANGES_SUITE) -> int:
+    """Table `ref_plausible_doses(min_value, max_value, check_name)` from the range checks
+    on `prednisone_equivalent_mg_computed` of the stg_medications suite; return its rows."""
+    rows = [(low, high, name) for _, low, high, name in lab_ranges(suite, DOSE_COLUMN)]
+    con.execute(
+        "create or replace table ref_plausible_doses (min_value double, max_value double, check_name varchar)"
+    )
+    if rows:
+        con.executemany("insert into ref_plausible_doses values (?, ?, ?)", rows)
     return len(rows)
 
 
@@ -122,4 +141,5 @@ def build_staging(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Materialise every staging table; return its row count."""
     load_reference_data(con)
     load_lab_ranges(con)
+    load_dose_ranges(con)
     return {name: build_table(con, name) for name in STAGING_ORDER}

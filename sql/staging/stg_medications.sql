@@ -1,6 +1,7 @@
 -- stg_medications: one row per distinct order or administration, with its ingredient.
 -- Reads: raw_medications, stg_retired_loads, ref_drug_ingredients, ref_ingredient_names,
--- ref_frequencies, ref_dose_units, ref_dose_forms, ref_glucocorticoid_equivalence.
+-- ref_frequencies, ref_dose_units, ref_dose_forms, ref_glucocorticoid_equivalence,
+-- ref_plausible_doses.
 -- The ingredient comes from the code (RxNorm or ATC value set); only when the code is
 -- not in the value set is the drug name searched for an ingredient name (whole words,
 -- so 'methylprednisolone' is not 'prednisolone'). daily_dose_mg = dose in mg x
@@ -10,6 +11,11 @@
 -- ('prednisone 5 MG Oral Tablet', 2 tablets = 10 mg; never 'MG/ML').
 -- A weight-based order (dose_unit mg/kg) has daily_dose_mg_per_kg instead, and its
 -- glucocorticoid equivalent is prednisone_equivalent_mg_per_kg (mg/kg/day).
+-- prednisone_equivalent_mg_computed is the mg/day prednisone-equivalent as computed;
+-- dose_implausible is true when it lies outside the plausible range (ref_plausible_doses:
+-- the range check of expectations/stg_medications.toml, a unit error such as ug or g
+-- read as mg), and then prednisone_equivalent_mg, the column criteria read, is NULL: the
+-- row is kept and flagged, and its dose never decides.
 -- Natural key: patient_id, code_system, code, start_date, end_date, dose, frequency
 -- (the latest load and line win).
 -- Cost: codes, drug names, units, frequencies and routes are resolved once per distinct
@@ -145,7 +151,7 @@ superseded as (
     ) > 1
 ),
 
-final as (
+resolved as (
     select
         k.patient_id,
         d.code_system,
@@ -163,7 +169,7 @@ final as (
             as daily_dose_mg,
         case when o.per_kg then k.dose_value * o.per_day end as daily_dose_mg_per_kg,
         k.dose_value * coalesce(o.mg_factor, if(o.per_dose_form, d.mg_per_dose_form, null)) * o.per_day
-        * d.prednisone_mg_per_mg as prednisone_equivalent_mg,
+        * d.prednisone_mg_per_mg as prednisone_equivalent_mg_computed,
         case
             when o.per_kg then k.dose_value * o.per_day
         end * d.prednisone_mg_per_mg as prednisone_equivalent_mg_per_kg,
@@ -185,6 +191,37 @@ final as (
         from superseded as s
         where s.row_id = k.row_id
     )
+),
+
+dose_range as (
+    -- the narrowest range of the suite's checks (none: every dose is plausible)
+    select
+        max(min_value) as min_value,
+        min(max_value) as max_value
+    from ref_plausible_doses
+),
+
+flagged as (
+    select
+        r.*,
+        coalesce(
+            r.prednisone_equivalent_mg_computed < g.min_value
+            or r.prednisone_equivalent_mg_computed > g.max_value,
+            false
+        ) as dose_implausible
+    from resolved as r
+    cross join dose_range as g
+),
+
+final as (
+    select
+        f.* exclude (f.prednisone_equivalent_mg_computed, f.dose_implausible, f._load_id, f._line),
+        if(f.dose_implausible, null, f.prednisone_equivalent_mg_computed) as prednisone_equivalent_mg,
+        f.prednisone_equivalent_mg_computed,
+        f.dose_implausible,
+        f._load_id,
+        f._line
+    from flagged as f
 )
 
 select * from final

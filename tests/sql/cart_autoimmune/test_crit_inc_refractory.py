@@ -129,12 +129,26 @@ def test_inc_refractory_single_administrations_count_one_day_each(scenario):
         pytest.param(MPRED, 500, "ONCE", "not_met", id="single-pulse-has-no-daily-dose"),
         pytest.param(PRED, None, "QD", "unknown", id="current-order-without-dose"),
         pytest.param(PRED, 20, "WEIRD", "unknown", id="current-order-unknown-frequency"),
+        pytest.param(PRED, 2000, "QD", "met", id="dose-at-the-plausible-limit-counts"),
+        pytest.param(PRED, 2000.5, "QD", "unknown", id="dose-above-the-plausible-limit-is-not-counted"),
+        pytest.param(PRED, 5000, "QD", "unknown", id="implausible-dose-a-unit-error-is-not-counted"),
     ],
 )
 def test_inc_refractory_current_glucocorticoid_dose(scenario, code, dose, frequency, expected):
     scenario.patient().medication(code, "2026-10-01", dose_value=dose, frequency=frequency)
     status, evidence = scenario.evaluate()["inc_refractory"]
     assert status == expected, evidence
+
+
+def test_inc_refractory_implausible_dose_is_named_and_other_orders_still_decide(scenario):
+    scenario.patient().medication(PRED, "2026-10-01", dose_value=5000)
+    status, evidence = scenario.evaluate()["inc_refractory"]
+    assert status == "unknown"
+    assert "prednisone 5000 mg QD = 5000 mg/day: implausible, not counted" in evidence
+    scenario.medication(MPRED, "2026-11-01", dose_value=16)  # 20 mg/day prednisone-equivalent
+    status, evidence = scenario.evaluate()["inc_refractory"]
+    assert status == "met", evidence
+    assert "20 mg/day prednisone-equivalent" in evidence
 
 
 def test_inc_refractory_glucocorticoid_in_mg_per_kg_is_unknown(scenario):

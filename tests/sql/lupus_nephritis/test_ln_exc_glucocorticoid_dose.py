@@ -55,6 +55,13 @@ def gc(code: str = PRED, dose: float | None = 35, unit: str = "mg", freq: str = 
         pytest.param([gc(dose=40, route="p.o.")], (70, "kg"), "met", id="oral-spelled-p.o."),
         pytest.param([gc(MPRED, dose=40, route="IV")], (70, "kg"), "met", id="intravenous-daily"),
         pytest.param([gc(dose=40, route=None)], (70, "kg"), "met", id="route-missing-counts"),
+        pytest.param([gc(dose=5000)], (70, "kg"), "unknown", id="implausible-dose-is-not-counted"),
+        pytest.param(
+            [gc(dose=5000), gc(dose=40)], (70, "kg"), "met", id="implausible-dose-beside-a-dose-already-above"
+        ),
+        pytest.param(
+            [gc(dose=5000), gc(dose=10)], (70, "kg"), "unknown", id="implausible-dose-beside-a-low-dose"
+        ),
     ],
 )
 def test_ln_exc_glucocorticoid_dose_edges(scenario, orders, weight, expected):

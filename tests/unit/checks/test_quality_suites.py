@@ -79,7 +79,7 @@ CLEAN = {
     ],
     "stg_medications": [
         dict(patient_id="P1", ingredient="prednisone", start_date="2026-01-01", end_date="2026-02-01",
-             dose_value=20, prednisone_equivalent_mg=20),
+             dose_value=20, prednisone_equivalent_mg_computed=20),
     ],
     "stg_procedures": [
         dict(patient_id="P1", code_system="ICD10PCS", code="0TB03ZX", procedure_date="2026-06-01"),
@@ -184,7 +184,7 @@ PLANTED = [
          [rx(end_date="2026-02-01")]),
     case("stg_medications", "dose_value_positive", [rx(dose_value=0)]),
     case("stg_medications", "prednisone_equivalent_plausible",
-         [rx(dose_value=5000, prednisone_equivalent_mg=5000)]),
+         [rx(dose_value=5000, prednisone_equivalent_mg_computed=5000)]),
     # cross-table rules
     case("stg_labs", "orphan_labs", [stg(measure="hemoglobin", patient_id="P99")]),
     case("stg_diagnoses", "orphan_diagnoses", [dx(patient_id="P99")]),

@@ -82,6 +82,15 @@ def test_every_range_check_of_stg_labs_has_a_threshold_with_its_source():
     assert suites.Check.effective_severity  # the gate reads it through merge.check_result
 
 
+def test_the_dose_range_check_of_stg_medications_is_a_warning_with_a_threshold():
+    """One implausible order never stops the night: it is flagged in staging
+    (stg_medications.dose_implausible) and the run stops only past the share."""
+    medications = next(s for s in load_suites("staging", EXPECTATIONS_DIR) if s.table == "stg_medications")
+    check = next(c for c in medications.checks if c.name == "prednisone_equivalent_plausible")
+    assert (check.severity, check.error_above_percent) == ("warning", 5)
+    assert check.threshold_source and "OHDSI" in check.threshold_source
+
+
 def test_renderer_errors_are_held_back_and_said_once_in_one_line(caplog, monkeypatch, tmp_path):
     render_logger = logging.getLogger("great_expectations.render.renderer.site_builder")
     message = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 
 import duckdb
+import pytest
 
 from pipelines.staging import build as staging
 
@@ -103,3 +104,34 @@ def test_building_staging_leaves_the_connection_optimizer_settings_as_they_were(
     before = wh.execute("select current_setting('disabled_optimizers')").fetchone()[0]
     staging.build_staging(wh)
     assert wh.execute("select current_setting('disabled_optimizers')").fetchone()[0] == before
+
+
+@pytest.mark.parametrize(
+    ("dose", "unit", "usable", "implausible"),
+    [
+        pytest.param(20.0, "mg", 20.0, False, id="usual-dose"),
+        pytest.param(2000.0, "mg", 2000.0, False, id="at-the-suite-limit"),
+        pytest.param(5.0, "g", None, True, id="grams-5000-mg-a-unit-error"),
+        pytest.param(None, "mg", None, False, id="no-dose-is-not-implausible"),
+    ],
+)
+def test_an_implausible_glucocorticoid_dose_is_flagged_and_never_read(
+    wh, dose, unit, usable, implausible
+) -> None:
+    """The range of the stg_medications suite's prednisone_equivalent_plausible check flags
+    the order; criteria read prednisone_equivalent_mg, NULL for it; the check reads the
+    computed value, so it still counts the row."""
+    wh.execute(
+        "insert into raw_medications values ('P1', 'RXNORM', '8640', null, '2026-01-01', null, ?, ?, "
+        "'QD', 'oral', 1, 2)",
+        [dose, unit],
+    )
+    staging.build_staging(wh)
+    row = wh.execute(
+        "select prednisone_equivalent_mg, prednisone_equivalent_mg_computed, dose_implausible "
+        "from stg_medications"
+    ).fetchone()
+    assert row[0] == usable
+    assert row[2] is implausible
+    if implausible:
+        assert row[1] == 5000.0

@@ -11,8 +11,9 @@
 --   factor) of the glucocorticoid orders active on the as-of date are summed and compared
 --   with pred_equiv_min_mg. ONCE and PRN orders have no daily dose and are left out.
 -- Both arms read systemic orders only: route missing or in the value set's systemic routes.
--- Otherwise unknown when a current glucocorticoid order has no computable dose, else
--- not_met (event-based). Intolerance and contraindication are not in the extracts.
+-- Otherwise unknown when a current glucocorticoid order has no computable dose or an
+-- implausible one (stg_medications.dose_implausible: never counted), else not_met
+-- (event-based). Intolerance and contraindication are not in the extracts.
 with limits as (
     select
         param('inc_refractory', 'min_agents') as min_agents,
@@ -122,6 +123,10 @@ steroid as (
             t.ingredient || coalesce(
                 ' ' || fmt_num(t.dose_value) || ' ' || t.dose_unit || ' ' || t.frequency
                 || ' = ' || fmt_num(t.prednisone_equivalent_mg) || ' mg/day',
+                -- staging flagged the dose (stg_medications.dose_implausible): not counted
+                ' ' || fmt_num(t.dose_value) || ' ' || t.dose_unit || ' ' || t.frequency
+                || ' = ' || fmt_num(t.prednisone_equivalent_mg_computed)
+                || ' mg/day: implausible, not counted',
                 ' (no computable daily dose)'
             ),
             -- every column of the text breaks ties, so reruns list equal orders alike

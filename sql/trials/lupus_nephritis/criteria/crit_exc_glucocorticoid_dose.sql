@@ -14,7 +14,8 @@
 -- mg/kg orders, or everything when a weight is known). not_met: no current order, or
 -- every current order dosed, a weight known where mg orders need one, and the total at
 -- or below the limit. unknown: otherwise (no weight for a mg order, or an order without
--- a computable daily dose, and what is known stays at or below the limit).
+-- a computable daily dose or with an implausible one, stg_medications.dose_implausible,
+-- and what is known stays at or below the limit).
 with limits as (
     select
         param('exc_glucocorticoid_dose', 'max_mg_per_kg') as max_mg_per_kg,
@@ -40,6 +41,8 @@ current_orders as (
         || coalesce(' ' || m.frequency, '')
         || coalesce(
             ' = ' || fmt_num(m.prednisone_equivalent_mg) || ' mg/day',
+            -- staging flagged the dose (stg_medications.dose_implausible): not counted
+            ' = ' || fmt_num(m.prednisone_equivalent_mg_computed) || ' mg/day: implausible, not counted',
             ' = ' || fmt_num(m.prednisone_equivalent_mg_per_kg) || ' mg/kg/day',
             ' (no computable daily dose)'
         ) as order_text
