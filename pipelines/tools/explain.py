@@ -15,8 +15,12 @@ from pipelines.warehouse.connect import first_row, ident, open_warehouse, scalar
 def explain_patient(settings: Settings, patient_id: str, *, as_of_given: bool = False) -> str:
     """Each trial's status for the patient, then every criterion with its evidence.
 
-    Without --as-of the last scan's evaluation is read as stored. With another as-of
-    date the trial is re-evaluated inside a transaction that is rolled back.
+    Without --as-of the last scan's evaluation is read as stored while it is current
+    (`evaluate.is_current`). It is not once a coordinator recorded a decision since that
+    scan (or the data or the trial changed): the trial is then re-evaluated at the
+    stored as-of date, so that what the coordinator just decided shows at once, and the
+    output says so. With another as-of date the trial is re-evaluated too. Each
+    re-evaluation runs inside a transaction that is rolled back: the next scan stores it.
     """
     if not settings.warehouse.exists():
         raise NotFound(f"{settings.warehouse}: no warehouse yet; run `cohortscan scan` first")
@@ -42,12 +46,14 @@ def _explain_trial(
     stored = None
     with suppress(duckdb.Error):
         stored = scalar(con, f"select as_of from {schema}.run_context")
-    reevaluate = stored is None or (as_of_given and stored != settings.as_of)
+    as_of = settings.as_of if as_of_given or stored is None else stored
+    stale = stored is not None and as_of == stored and not evaluate.is_current(con, trial, stored, {})
+    reevaluate = stored is None or as_of != stored or stale
     if reevaluate:
         con.execute("begin transaction")
     try:
         if reevaluate:
-            evaluate.evaluate_trial(con, trial, settings.as_of)
+            evaluate.evaluate_trial(con, trial, as_of)
         as_of = scalar(con, f"select as_of from {schema}.run_context")
         head = first_row(
             con,
@@ -71,6 +77,11 @@ def _explain_trial(
         f"  diseases: {diseases or '-'}   score: {score}"
         + (f"   to verify at screening: {to_verify}" if to_verify else ""),
     ]
+    if stale:
+        lines.append(
+            "  (re-evaluated now: decisions or data changed since the last scan, which stored "
+            "another result; the next scan stores this one)"
+        )
     width = max(len(r[0]) for r in rows)
     for criterion_id, kind, crit_status, evidence in rows:
         lines.append(f"  {criterion_id:<{width}}  {kind[:3]}  {crit_status:<8} {evidence}")

@@ -8,6 +8,7 @@ from pipelines.cli import main
 from pipelines.criteria import evaluate, trials
 from pipelines.errors import NotFound
 from pipelines.ingest import load as ingest
+from pipelines.screening import events
 from pipelines.settings import PROJECT_ROOT, SQL_DIR, Settings
 from pipelines.staging import build as staging
 from pipelines.tools.explain import explain_patient
@@ -56,3 +57,37 @@ def test_cli_explain_exit_status_and_one_line_error(warehouse, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert err[0].startswith("cohortscan: error: patient 'NOPE'")
+
+
+def test_explain_shows_a_decision_recorded_since_the_last_scan_at_once(tmp_path):
+    """A coordinator's criterion decision is applied by explain without waiting for the
+    next scan (re-evaluated in a rolled-back transaction, and said so); the stored
+    evaluation is left as the scan made it."""
+    path = tmp_path / "wh.duckdb"
+    trial = trials.load_trial(SQL_DIR / "trials", "cart_autoimmune")
+    with open_warehouse(path) as con:
+        ingest.ingest_drop(con, PROJECT_ROOT / "data" / "sample", "run1")
+        staging.build_staging(con)
+        evaluate.evaluate_trial(con, trial, AS_OF)
+    settings = Settings(warehouse=path, trials=["cart_autoimmune"], as_of=AS_OF)
+    before = explain_patient(settings, "P00013")
+    assert "re-evaluated now" not in before
+    with open_warehouse(path) as con:
+        events.record_one(
+            con,
+            trial,
+            events.Event(
+                trial.id, "P00013", "jdoe", AS_OF, criterion_id="inc_apheresis", decision="met",
+                reason="chart_review",
+            ),
+        )  # fmt: skip
+    after = explain_patient(settings, "P00013")
+    apheresis = next(line for line in after.splitlines() if line.strip().startswith("inc_apheresis"))
+    assert " met " in apheresis and "jdoe" in apheresis, apheresis
+    assert "re-evaluated now" in after
+    with open_warehouse(path) as con:
+        stored = con.execute(
+            "select status_source from cart_autoimmune.criteria_results "
+            "where patient_id = 'P00013' and criterion_id = 'inc_apheresis'"
+        ).fetchone()
+    assert stored == ("data",)
