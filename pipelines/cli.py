@@ -67,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the drop holds the whole current content of each kind it delivers: "
         "earlier rows of those kinds are retired",
     )
+    scan.add_argument(
+        "--full",
+        action="store_true",
+        default=None,
+        help="stage, check and evaluate every patient (default: only the new loads' patients "
+        "when nothing else changed)",
+    )
 
     explain = sub.add_parser("explain", help="every criterion of one patient: status and evidence")
     explain.add_argument("patient_id")
@@ -160,6 +167,7 @@ def _settings(args: argparse.Namespace) -> Settings:
             "trials",
             "as_of",
             "full_refresh",
+            "full",
             "schedule_cron",
             "schedule_timezone",
         )
@@ -202,6 +210,7 @@ def cmd_scan(settings: Settings) -> int:
                 as_of=settings.as_of,
                 full_refresh=settings.full_refresh,
                 extracts_format=settings.extracts_format,
+                full=settings.full,
             )
     print(_format_summary(summary, time.monotonic() - started))
     _print_quarantine(settings.warehouse, summary["files"])

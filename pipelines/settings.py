@@ -75,6 +75,11 @@ class Settings(BaseSettings):
         default=False,
         description="Declare the drop a full refresh: facts absent from it are retired.",
     )
+    full: bool = Field(
+        default=False,
+        description="Stage, check and evaluate every patient, reusing nothing of earlier runs "
+        "(by default a night's delta re-stages and checks only its new loads' patients).",
+    )
     fhir_site_extension: str | None = Field(
         default=None,
         description="FHIR drops: the URL of the Patient extension that holds the patient's site "

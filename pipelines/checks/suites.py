@@ -115,16 +115,18 @@ class Suite:
                 names.add(check.where["column"])
         return names
 
-    def query(self, table_columns: list[str], schema: str | None = None) -> str:
+    def query(self, table_columns: list[str], schema: str | None = None, where: str | None = None) -> str:
         """The SELECT GX validates: of the table's columns those the checks read, plus
         the derived columns. A column the table lacks is left out, so the check naming it
         fails instead of the query. `schema` qualifies the table (a view in another
-        schema would otherwise bind the table's name to itself)."""
+        schema would otherwise bind the table's name to itself); `where` (SQL) restricts
+        the rows checked (a delta's, see `pipelines/checks/gate.py`)."""
         wanted = self.columns()
         select = [_quote(c) for c in table_columns if c in wanted]
         select += [f"{expr} as {_quote(name)}" for name, expr in self.derived.items()]
         source = f"{ident(schema)}.{ident(self.table)}" if schema else ident(self.table)
-        return f"select {', '.join(select) or '*'} from {source}"
+        condition = f" where {where}" if where else ""
+        return f"select {', '.join(select) or '*'} from {source}{condition}"
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from pipelines.run.tasks import (
     export_trial,
     gate_validation,
     ingest_files,
+    plan_staging,
     remember_validated,
     reuse_exports,
     reuse_validated,
@@ -49,6 +50,7 @@ from pipelines.run.tasks import (
     validate_tables,
 )
 from pipelines.settings import Settings
+from pipelines.staging.incremental import StagingPlan
 from pipelines.warehouse.connect import open_warehouse
 from pipelines.warehouse.runlock import run_lock
 
@@ -91,24 +93,32 @@ def _ingest(
     return files
 
 
-def _quality(warehouse: Path, as_of: date, run_id: str, work_dir: Path, batch_rows: int) -> Checked:
+def _quality(
+    warehouse: Path, as_of: date, run_id: str, work_dir: Path, batch_rows: int, full: bool = False
+) -> Checked:
     """Data-quality gate around staging: validate raw_*, stage, validate stg_*.
 
     Every check runs even when an earlier one failed, so one run shows every fault; the
-    caller stops the run (`gate_validation`) before any criterion is evaluated.
+    caller stops the run (`gate_validation`) before any criterion is evaluated. Only a
+    delta's rows are staged and checked when nothing else changed (`plan_staging`;
+    `full` forces every row).
     """
     started = time.monotonic()
+    plan = plan_staging(warehouse, full)
+    since = plan.since_load_id
     # The raw checks read raw_* only and staging writes stg_* only: they run at once.
     # Data Docs are built once, after the staging checks, with both stages' results.
-    raw = validate_tables.submit(warehouse, "raw", as_of, run_id, work_dir, batch_rows, docs=False)
+    raw = validate_tables.submit(
+        warehouse, "raw", as_of, run_id, work_dir, batch_rows, docs=False, since_load_id=since
+    )
     try:
-        counts = _stage(warehouse)
+        counts = _stage(warehouse, plan, run_id)
     except BaseException:
         wait([raw])  # nothing left running on the warehouse; staging's error is the one raised
         raise
     checks = raw.result()
     staged = time.monotonic()
-    checks += validate_tables(warehouse, "staging", as_of, run_id, work_dir, batch_rows)
+    checks += validate_tables(warehouse, "staging", as_of, run_id, work_dir, batch_rows, since_load_id=since)
     return Checked(
         checks=checks,
         staging_counts=counts,
@@ -116,13 +126,16 @@ def _quality(warehouse: Path, as_of: date, run_id: str, work_dir: Path, batch_ro
     )
 
 
-def _stage(warehouse: Path) -> dict[str, int]:
+def _stage(warehouse: Path, plan: StagingPlan, run_id: str) -> dict[str, int]:
     started = time.monotonic()
-    counts = build_staging(warehouse)
+    counts = build_staging(warehouse, plan, run_id)
     seconds = time.monotonic() - started
     say(
-        "staging: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" ({seconds:.1f} s)",
+        f"staging ({plan.mode}: {plan.reason}): "
+        + ", ".join(f"{k} {v}" for k, v in counts.items())
+        + f" ({seconds:.1f} s)",
         event="staging",
+        mode=plan.mode,
         rows=counts,
         seconds=round(seconds, 3),
     )
@@ -169,6 +182,7 @@ def scan_flow(
     as_of: date | None = None,
     full_refresh: bool | None = None,
     extracts_format: str | None = None,
+    full: bool | None = None,
 ) -> dict[str, Any]:
     """Ingest a drop, evaluate the trials, export candidates, criteria and run.json.
 
@@ -186,6 +200,7 @@ def scan_flow(
         as_of=as_of,
         full_refresh=full_refresh,
         extracts_format=extracts_format,
+        full=full,
     )
     trial_ids = s.trials or trials.discover_trials(s.trials_dir)
     # Each trial is loaded once, here: a broken one is refused before any work.
@@ -226,7 +241,7 @@ def _scan(s: Settings, chosen: list[Trial], run_id: str) -> dict[str, Any]:
         work_dir = quality.work_dir_for(s.out, run_id)
         key, checked = reuse_validated(s, run_id, work_dir, files)
         if checked is None:
-            checked = _quality(s.warehouse, s.as_of, run_id, work_dir, s.dq_batch_rows)
+            checked = _quality(s.warehouse, s.as_of, run_id, work_dir, s.dq_batch_rows, s.full)
         # The outcome is known before the gate: a run it stops records it in its summary.
         validation = quality.outcome(checked.checks, "data_docs/index.html")
         evidence = s.out / quality.FAILED_DIR / run_id

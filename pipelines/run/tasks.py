@@ -23,6 +23,8 @@ from pipelines.run import reuse
 from pipelines.run.results import Checked, TrialEvaluation
 from pipelines.settings import Settings
 from pipelines.staging import build as staging
+from pipelines.staging import incremental
+from pipelines.staging.incremental import StagingPlan
 from pipelines.warehouse.connect import open_warehouse
 
 # Console lines of our own carry this marker; see pipelines/run/logging.yml.
@@ -46,23 +48,42 @@ def ingest_files(
 
 
 @task(cache_policy=NO_CACHE)
-def build_staging(warehouse: Path) -> dict[str, int]:
-    """Materialise the stg_* tables."""
+def plan_staging(warehouse: Path, full: bool = False) -> StagingPlan:
+    """Whether this run stages a delta (the patients of new loads) or every patient."""
     with open_warehouse(warehouse) as con:
-        return staging.build_staging(con)
+        return incremental.plan_staging(con, full=full, tables=staging.STAGING_ORDER)
+
+
+@task(cache_policy=NO_CACHE)
+def build_staging(
+    warehouse: Path, plan: StagingPlan | None = None, run_id: str | None = None
+) -> dict[str, int]:
+    """Materialise the stg_* tables (in full, or the delta of `plan`)."""
+    with open_warehouse(warehouse) as con:
+        return staging.build_staging(con, plan, run_id)
 
 
 @task(cache_policy=NO_CACHE)
 def validate_tables(
-    warehouse: Path, stage: str, as_of: date, run_id: str, work_dir: Path, batch_rows: int, docs: bool = True
+    warehouse: Path,
+    stage: str,
+    as_of: date,
+    run_id: str,
+    work_dir: Path,
+    batch_rows: int,
+    docs: bool = True,
+    since_load_id: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Run the data-quality suites of one stage and record them in dq_results; with
-    `docs`, build the Data Docs of every stage validated so far."""
+    """Run the data-quality suites of one stage (on a delta's rows with `since_load_id`)
+    and record them in dq_results; with `docs`, build the Data Docs of every stage
+    validated so far."""
     from pipelines.checks import gate as quality
 
     started = time.monotonic()
     with open_warehouse(warehouse) as con:
-        results = quality.run_suites(con, stage, as_of, run_id, work_dir, batch_rows=batch_rows, docs=docs)
+        results = quality.run_suites(
+            con, stage, as_of, run_id, work_dir, batch_rows=batch_rows, docs=docs, since_load_id=since_load_id
+        )
         quality.record_results(con, run_id, results)
     failed = [r for r in results if r["status"] == "failed"]
     errors = sum(r["severity"] == "error" for r in failed)
@@ -136,7 +157,7 @@ def reuse_exports(
     trial_ids = [trial.id for trial in chosen]
     with open_warehouse(s.warehouse) as con:
         key = reuse.run_fingerprint(con, s.as_of, chosen, s.min_cell_count)
-        fresh = s.full_refresh or any(f["status"] == "loaded" for f in files)
+        fresh = s.full_refresh or s.full or any(f["status"] == "loaded" for f in files)
         previous = None if fresh else reuse.reusable_run(con, key, run_id, s.out, trial_ids, s.as_of)
         if previous is None:
             return key, None
@@ -182,7 +203,7 @@ def reuse_validated(
     started = time.monotonic()
     with open_warehouse(s.warehouse) as con:
         key = reuse.fingerprint(con, s.as_of)
-        fresh = s.full_refresh or any(f["status"] == "loaded" for f in files)
+        fresh = s.full_refresh or s.full or any(f["status"] == "loaded" for f in files)
         found = None if fresh else reuse.find(con, key, reuse.kept_dir(s.warehouse), work_dir)
         if found is None:
             return key, None
@@ -204,8 +225,10 @@ def reuse_validated(
 
 @task(cache_policy=NO_CACHE)
 def remember_validated(s: Settings, key: str, run_id: str, checked: Checked, work_dir: Path) -> None:
-    """Record that this run's staging passed the gate (for a later re-scan to reuse)."""
+    """Record that this run's staging passed the gate (for a later re-scan to reuse, and
+    for the next delta to start after its loads)."""
     with open_warehouse(s.warehouse) as con:
+        incremental.mark_validated(con, run_id)
         reuse.remember(
             con, key, run_id, checked.staging_counts, checked.checks, work_dir, reuse.kept_dir(s.warehouse)
         )

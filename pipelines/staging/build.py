@@ -23,6 +23,8 @@ from pathlib import Path
 import duckdb
 
 from pipelines.settings import PROJECT_ROOT, SQL_DIR
+from pipelines.staging import incremental
+from pipelines.staging.incremental import StagingPlan
 from pipelines.warehouse.connect import ident, read_sql, scalar
 
 REFERENCE_DIR = SQL_DIR / "shared" / "data"
@@ -137,9 +139,49 @@ def build_table(con: duckdb.DuckDBPyConnection, name: str) -> int:
     return scalar(con, f"select count(*) from {ident(name)}")
 
 
-def build_staging(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Materialise every staging table; return its row count."""
+def restage_table(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    """Replace the rows of the patients in staging_delta in one staging table with those
+    `sql/staging/<name>.sql` makes from their raw rows (run inside
+    `incremental.touched_raw_rows`); return the table's row count."""
+    query = read_sql(STAGING_DIR / f"{name}.sql")
+    table = f"main.{ident(name)}"
+    con.execute(
+        f"delete from {table} where patient_id in "
+        f"(select d.patient_id from main.{incremental.DELTA_TABLE} as d)"
+    )
+    with scans_not_shared(con):
+        con.execute(f"insert into {table} {query}")
+    return scalar(con, f"select count(*) from {table}")
+
+
+def build_staging(
+    con: duckdb.DuckDBPyConnection, plan: StagingPlan | None = None, run_id: str | None = None
+) -> dict[str, int]:
+    """Materialise every staging table; return its row count.
+
+    With a delta `plan` (`incremental.plan_staging`), only the patients of the loads
+    after `plan.since_load_id` are staged again, in one transaction, and the others' rows
+    are kept; with a full plan or none, every table is built from all raw rows. A plan is
+    recorded in staging_state (the patients of a delta in staging_delta) for the next run.
+    """
     load_reference_data(con)
     load_lab_ranges(con)
     load_dose_ranges(con)
-    return {name: build_table(con, name) for name in STAGING_ORDER}
+    if plan is None or not plan.is_delta:
+        incremental.start_full(con)
+        counts = {name: build_table(con, name) for name in STAGING_ORDER}
+        if plan is not None:
+            incremental.record_build(con, plan, run_id)
+        return counts
+    con.begin()
+    try:
+        incremental.collect_touched(con, plan.since_load_id)
+        with incremental.touched_raw_rows(con):
+            counts = {name: restage_table(con, name) for name in STAGED_DATA_TABLES}
+        incremental.record_build(con, plan, run_id)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    counts = {"stg_retired_loads": scalar(con, "select count(*) from stg_retired_loads"), **counts}
+    return {name: counts[name] for name in STAGING_ORDER}

@@ -31,6 +31,7 @@ BOOTSTRAP_FILES = (
     SQL_DIR / "warehouse" / "tables.sql",
     SQL_DIR / "warehouse" / "history.sql",
     SQL_DIR / "warehouse" / "validated_staging.sql",
+    SQL_DIR / "warehouse" / "staging_state.sql",
     SQL_DIR / "warehouse" / "screening.sql",
     SQL_DIR / "shared" / "macros.sql",
 )

@@ -69,6 +69,21 @@ def staging_fingerprint(con: duckdb.DuckDBPyConnection, as_of: date) -> str:
     return digest.hexdigest()
 
 
+def staging_code_fingerprint() -> str:
+    """sha256 of every file of code and reference data that staging and the data-quality
+    gate run (`STAGING_SOURCES`), without the data: staged tables built by another
+    fingerprint cannot be extended by a delta (pipelines/staging/incremental.py)."""
+    digest = hashlib.sha256()
+    update_with_files(digest, STAGING_SOURCES)
+    return digest.hexdigest()
+
+
+def refreshes_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """sha256 of the full refreshes declared (`full_refreshes`): one more retires loads."""
+    rows = con.execute("select run_id from full_refreshes order by run_id").fetchall()
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
 def screening_fingerprint(con: duckdb.DuckDBPyConnection, trial_id: str) -> str:
     """What of a trial's screening events an evaluation depends on: their number and the
     last event id (events are only ever appended, so these change with every new one)."""
