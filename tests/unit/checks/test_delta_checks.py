@@ -104,3 +104,13 @@ def test_old_rows_are_not_checked_again_but_a_full_check_finds_them(checked) -> 
 def test_a_delta_still_builds_its_data_docs(checked) -> None:
     _delta, _full, work = checked
     assert (work / "data_docs" / "index.html").is_file()
+
+
+def test_a_delta_with_no_new_load_checks_no_row_and_passes(tmp_path: Path) -> None:
+    con = connect(":memory:")
+    _base_night(con, OLD_BAD)  # the old bad LOINC code was checked when it came
+    plan = incremental.plan_staging(con, tables=staging.STAGING_ORDER)
+    staging.build_staging(con, plan, "r2")
+    results = list(_results(con, tmp_path, plan.since_load_id).values())
+    assert quality.outcome(results)["status"] == "passed"
+    assert {r["element_count"] for r in results if r["expectation"] != "sql rule"} == {0}
