@@ -186,7 +186,10 @@ def _observations(row: dict, rid: str) -> dict:
         "subject": _subject(row),
         "effectiveDateTime": row.get("result_date"),
         **value,
-        "referenceRange": [{k: {"value": _number(v)} for k, v in ranges.items() if v is not None}]
+        # the range carries the unit: a text result's only place for it in FHIR
+        "referenceRange": [
+            {k: {"value": _number(v), "unit": unit} for k, v in ranges.items() if v is not None}
+        ]
         if any(ranges.values())
         else None,
     }

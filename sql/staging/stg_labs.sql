@@ -6,7 +6,9 @@
 -- which): such a result is never compared with a threshold. implausible is true when
 -- value lies outside its measure's plausible range: the row is kept and flagged, and
 -- criteria never read its value (latest_result says the latest result is implausible).
--- '<5' is kept as comparator '<' and value 5. Natural key: patient_id, code_system,
+-- '<5' is kept as comparator '<' and value 5. unit_reported is the unit as delivered,
+-- NULL for a result without a number (its unit still converts ref_low and ref_high).
+-- Natural key: patient_id, code_system,
 -- code, result_date, value_num, value_text, unit (a result delivered again counts once:
 -- the latest load and line win).
 -- Cost: codes, units and texts are normalised and matched once per distinct spelling (a
@@ -146,7 +148,10 @@ final as (
         round(k.ref_high * c.factor, 6) as ref_high,
         coalesce(k.value_num, t.text_number) as value_reported,
         k.value_text,
-        k.unit as unit_reported,
+        -- a unit qualifies a number: a result with none ('Not detected') has no unit to
+        -- show, whatever the file gave (FHIR's valueString and valueCodeableConcept carry
+        -- none, OMOP's unit_concept_id is that of value_as_number)
+        case when coalesce(k.value_num, t.text_number) is not null then k.unit end as unit_reported,
         case
             when c.measure is null then 'unknown_code'
             when coalesce(k.value_num, t.text_number) is null then 'no_number'

@@ -78,3 +78,13 @@ create or replace macro fhir_no_known_coding(element, codings, expected) as (
     )
     || ')'
 );
+
+-- The contract's unit of a FHIR Quantity (valueQuantity, referenceRange.low/high): its
+-- UCUM code when its system is http://unitsofmeasure.org, else its unit text, else its
+-- code; NULL when the Quantity (a struct of unit, system, code) is NULL or has none.
+create or replace macro fhir_quantity_unit(q) as (
+    case
+        when q.system = 'http://unitsofmeasure.org' and q.code is not null then q.code
+        else coalesce(q.unit, q.code)
+    end
+);

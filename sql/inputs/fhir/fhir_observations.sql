@@ -9,7 +9,10 @@
 -- contract writes it; unit: the UCUM code when the system is http://unitsofmeasure.org,
 -- else the unit text. valueCodeableConcept -> value_text (its text, else the first
 -- coding's display, else its code); valueString -> value_text; valueInteger ->
--- value_num. referenceRange[1].low/high -> ref_low/ref_high. Other value types (Range,
+-- value_num. referenceRange[1].low/high -> ref_low/ref_high, in the row's unit: a
+-- result without a quantity (valueString, valueCodeableConcept: 'Not detected' below a
+-- limit of 20 IU/mL) takes the range's unit as its unit, since FHIR carries it there; a
+-- range whose unit differs from the valueQuantity's is left out. Other value types (Range,
 -- Ratio, SampledData, Period, time) and status cancelled or entered-in-error are
 -- quarantined.
 -- FHIR element names are camelCase JSON keys (valueQuantity), kept as FHIR spells them.
@@ -27,12 +30,14 @@ with observations as (
               "valueQuantity": {"value": "VARCHAR", "comparator": "VARCHAR", "unit": "VARCHAR", "system": "VARCHAR", "code": "VARCHAR"},
               "valueCodeableConcept": {"coding": [{"code": "VARCHAR", "display": "VARCHAR"}], "text": "VARCHAR"},
               "valueString": "VARCHAR", "valueInteger": "VARCHAR",
-              "referenceRange": [{"low": {"value": "VARCHAR"}, "high": {"value": "VARCHAR"}}],
+              "referenceRange": [{"low": {"value": "VARCHAR", "unit": "VARCHAR", "system": "VARCHAR", "code": "VARCHAR"},
+                  "high": {"value": "VARCHAR", "unit": "VARCHAR", "system": "VARCHAR", "code": "VARCHAR"}}],
               "component": [{"code": {"coding": [{"system": "VARCHAR", "code": "VARCHAR"}]},
                   "valueQuantity": {"value": "VARCHAR", "comparator": "VARCHAR", "unit": "VARCHAR", "system": "VARCHAR", "code": "VARCHAR"},
                   "valueCodeableConcept": {"coding": [{"code": "VARCHAR", "display": "VARCHAR"}], "text": "VARCHAR"},
                   "valueString": "VARCHAR", "valueInteger": "VARCHAR",
-                  "referenceRange": [{"low": {"value": "VARCHAR"}, "high": {"value": "VARCHAR"}}]}]}'
+                  "referenceRange": [{"low": {"value": "VARCHAR", "unit": "VARCHAR", "system": "VARCHAR", "code": "VARCHAR"},
+                  "high": {"value": "VARCHAR", "unit": "VARCHAR", "system": "VARCHAR", "code": "VARCHAR"}}]}]}'
         ) as o,
         list_filter(json_keys(resource), lambda k: starts_with(k, 'value')) as value_keys
     from fhir_resources
@@ -74,7 +79,19 @@ known_codings as (
         v._resource,
         v.r,
         s.code_system,
-        v.coding.code
+        v.coding.code,
+        fhir_quantity_unit(v.r.valueQuantity) as value_unit,
+        coalesce(
+            fhir_quantity_unit(v.r.referenceRange[1].high), fhir_quantity_unit(v.r.referenceRange[1].low)
+        ) as range_unit,
+        -- a range in another unit than the value's is not the row's range (the contract
+        -- gives ref_low and ref_high in the row's unit): it is left out
+        coalesce(
+            fhir_quantity_unit(v.r.valueQuantity) = fhir_quantity_unit(v.r.referenceRange[1].high), true
+        )
+        and coalesce(
+            fhir_quantity_unit(v.r.valueQuantity) = fhir_quantity_unit(v.r.referenceRange[1].low), true
+        ) as ranges_agree
     from (select
         *,
         unnest(r.code.coding) as coding
@@ -103,13 +120,9 @@ final as (
             k.r.valueCodeableConcept.coding[1].code,
             k.r.valueString
         ) as value_text,
-        case
-            when k.r.valueQuantity.system = 'http://unitsofmeasure.org' and k.r.valueQuantity.code is not null
-                then k.r.valueQuantity.code
-            else coalesce(k.r.valueQuantity.unit, k.r.valueQuantity.code)
-        end as unit,
-        k.r.referenceRange[1].low.value as ref_low,
-        k.r.referenceRange[1].high.value as ref_high,
+        coalesce(k.value_unit, case when k.r.valueQuantity is null then k.range_unit end) as unit,
+        case when k.ranges_agree then k.r.referenceRange[1].low.value end as ref_low,
+        case when k.ranges_agree then k.r.referenceRange[1].high.value end as ref_high,
         list_filter(
             [
                 case
