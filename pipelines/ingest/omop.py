@@ -317,6 +317,8 @@ def _relation(con: duckdb.DuckDBPyConnection, source: Source) -> str:
 def _load_lookups(con: duckdb.DuckDBPyConnection, sources: dict[str, Source]) -> None:
     """Temp tables omop_<lookup> (every kept column as text), empty when not delivered."""
     con.execute(read_sql(OMOP_DIR / "omop_macros.sql") + ";")
+    # the table macro of the mapping views: a row's source and standard codes
+    con.execute(read_sql(OMOP_DIR / "omop_concept_codes.sql") + ";")
     for name, columns in LOOKUPS.items():
         if name in sources:
             try:

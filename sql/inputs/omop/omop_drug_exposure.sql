@@ -2,7 +2,9 @@
 -- Grain: one row per usable code of a DRUG_EXPOSURE row of `_incoming` (text columns and
 -- `_line`): the source and the standard concept when both are RxNorm, ATC or CVX and
 -- differ; one row with `_why` when neither is (RxNorm Extension is not RxNorm).
--- Reads: _incoming, omop_concept, omop_maps_to, omop_cdm_source.
+-- Reads: _incoming, omop_concept, omop_cdm_source; codes through omop_concept_codes (its
+-- own file).
+-- The CTE `dosed` is read by name by omop_concept_codes (hence noqa ST03).
 -- drug_name: the standard concept's name (a clinical drug: 'prednisone 5 MG Oral Tablet';
 -- staging resolves ingredient and strength from code and name as for any drop), else the
 -- source concept's, else drug_source_value.
@@ -46,26 +48,16 @@ rows as (
         try_cast(r.days_supply as double) as days_supply,
         nullif(trim(r.dose_unit_source_value), '') as dose_unit_source,
         coalesce(lower(route.concept_name), nullif(trim(r.route_source_value), '')) as route,
-        coalesce(std.concept_name, src.concept_name, nullif(trim(r.drug_source_value), '')) as drug_name,
-        r.drug_source_value as source_value,
-        src.vocabulary_id as src_vocabulary,
-        src.concept_code as src_code,
-        std.vocabulary_id as std_vocabulary,
-        std.concept_code as std_code
+        r.drug_concept_id as concept_id,
+        r.drug_source_concept_id as source_concept_id,
+        r.drug_source_value as source_value
     from _incoming as r
-    left join omop_concept as src on omop_id(r.drug_source_concept_id) = src.concept_id
-    left join omop_maps_to as m
-        on omop_id(r.drug_concept_id) is null and src.concept_id = m.concept_id_1
-    left join omop_concept as std
-        on coalesce(omop_id(r.drug_concept_id), m.concept_id_2) = std.concept_id
     left join omop_concept as route on omop_id(r.route_concept_id) = route.concept_id
 ),
 
-coded as (
+dosed as (  -- noqa: ST03
     select
         r.*,
-        omop_codes(r.src_vocabulary, r.src_code, r.std_vocabulary, r.std_code, ['RXNORM', 'ATC', 'CVX'])
-            as codes,
         case
             when r.verbatim_end is not null then r.verbatim_end
             when r.exposure_end >= e.extracted_on then null
@@ -77,26 +69,6 @@ coded as (
     cross join extraction as e
 ),
 
-exploded as (
-    -- one row per usable code; a row without one keeps its first concept, to be quarantined
-    select
-        *,
-        unnest(list_transform(choices, lambda c: c.code_system)) as code_system,
-        unnest(list_transform(choices, lambda c: c.code)) as code
-    from (
-        select
-            *,
-            case
-                when len(codes) > 0 then codes
-                else [{
-                    'code_system': coalesce(src_vocabulary, std_vocabulary),
-                    'code': coalesce(src_code, std_code)
-                }]
-            end as choices
-        from coded
-    ) as c
-),
-
 final as (
     -- distinct: a source concept that maps to several standards repeats its own code
     select distinct
@@ -104,7 +76,7 @@ final as (
         patient_id,
         code_system,
         code,
-        drug_name,
+        coalesce(std_name, src_name, nullif(trim(source_value), '')) as drug_name,
         start_text as start_date,
         cast(end_date as varchar) as end_date,
         case
@@ -115,13 +87,8 @@ final as (
             as dose_unit,
         case when sig_read then nullif(sig_parts.frequency, '') when supply_read then 'QD' end as frequency,
         route,
-        case
-            when len(codes) = 0 then omop_no_code_reason(
-                'drug', src_vocabulary, src_code, std_vocabulary, std_code, source_value,
-                'RxNorm, ATC or CVX'
-            )
-        end as _why
-    from exploded
+        _why
+    from omop_concept_codes('dosed', ['RXNORM', 'ATC', 'CVX'], 'drug', 'RxNorm, ATC or CVX')
 )
 
 select * from final

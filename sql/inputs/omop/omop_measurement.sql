@@ -2,14 +2,15 @@
 -- Grain: one row per usable code of a MEASUREMENT row of `_incoming` (text columns and
 -- `_line`): the source and the standard concept when both are LOINC (or a site's SCORE
 -- vocabulary) and differ; one row with `_why` when neither is.
--- Reads: _incoming, omop_concept, omop_maps_to.
+-- Reads: _incoming, omop_concept; codes through omop_concept_codes (its own file).
+-- The CTE `rows` is read by name by omop_concept_codes (hence noqa ST03).
 -- Values: value_as_number; with an operator_concept_id other than '=' (its concept name
 -- is the sign: '<', '<=', '>', '>='), the result is text as the contract writes it ('<0.5')
 -- so staging keeps the comparator. No number: the name of value_as_concept_id
 -- ('Positive', 'Not detected', ...), else value_source_value. unit: the UCUM code of
 -- unit_concept_id (concept_code), else unit_source_value when the concept is 0 or not in
 -- CONCEPT. ref_low / ref_high: range_low / range_high, in the row's unit.
-with rows as (
+with rows as (  -- noqa: ST03
     select
         r._line,
         nullif(trim(r.person_id), '') as patient_id,
@@ -17,53 +18,20 @@ with rows as (
             as result_date,
         nullif(trim(r.value_as_number), '') as number_text,
         op.concept_name as operator,
+        coalesce(trim(op.concept_name), '=') not in ('=', '')
+        and nullif(trim(r.value_as_number), '') is not null as has_comparator,
         val.concept_name as value_concept,
         nullif(trim(r.value_source_value), '') as value_source_value,
         coalesce(unit.concept_code, nullif(trim(r.unit_source_value), '')) as unit,
         nullif(trim(r.range_low), '') as ref_low,
         nullif(trim(r.range_high), '') as ref_high,
-        r.measurement_source_value as source_value,
-        src.vocabulary_id as src_vocabulary,
-        src.concept_code as src_code,
-        std.vocabulary_id as std_vocabulary,
-        std.concept_code as std_code
+        r.measurement_concept_id as concept_id,
+        r.measurement_source_concept_id as source_concept_id,
+        r.measurement_source_value as source_value
     from _incoming as r
-    left join omop_concept as src on omop_id(r.measurement_source_concept_id) = src.concept_id
-    left join omop_maps_to as m
-        on omop_id(r.measurement_concept_id) is null and src.concept_id = m.concept_id_1
-    left join omop_concept as std
-        on coalesce(omop_id(r.measurement_concept_id), m.concept_id_2) = std.concept_id
     left join omop_concept as op on omop_id(r.operator_concept_id) = op.concept_id
     left join omop_concept as val on omop_id(r.value_as_concept_id) = val.concept_id
     left join omop_concept as unit on omop_id(r.unit_concept_id) = unit.concept_id
-),
-
-coded as (
-    select
-        *,
-        omop_codes(src_vocabulary, src_code, std_vocabulary, std_code, ['LOINC', 'SCORE']) as codes,
-        coalesce(trim(operator), '=') not in ('=', '') and number_text is not null as has_comparator
-    from rows
-),
-
-exploded as (
-    -- one row per usable code; a row without one keeps its first concept, to be quarantined
-    select
-        *,
-        unnest(list_transform(choices, lambda c: c.code_system)) as code_system,
-        unnest(list_transform(choices, lambda c: c.code)) as code
-    from (
-        select
-            *,
-            case
-                when len(codes) > 0 then codes
-                else [{
-                    'code_system': coalesce(src_vocabulary, std_vocabulary),
-                    'code': coalesce(src_code, std_code)
-                }]
-            end as choices
-        from coded
-    ) as c
 ),
 
 final as (
@@ -82,13 +50,8 @@ final as (
         unit,
         ref_low,
         ref_high,
-        case
-            when len(codes) = 0 then omop_no_code_reason(
-                'measurement', src_vocabulary, src_code, std_vocabulary, std_code, source_value,
-                'LOINC or a SCORE vocabulary'
-            )
-        end as _why
-    from exploded
+        _why
+    from omop_concept_codes('rows', ['LOINC', 'SCORE'], 'measurement', 'LOINC or a SCORE vocabulary')
 )
 
 select * from final
