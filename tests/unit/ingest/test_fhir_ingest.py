@@ -9,6 +9,7 @@ valueRatio, a cut-off line, a not-taken statement and a deceasedBoolean without 
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -204,6 +205,83 @@ def test_observation_values(loaded: duckdb.DuckDBPyConnection, code: str, expect
     rows = loaded.execute(
         "select value_num, value_text, unit, ref_low, ref_high from raw_labs where code = ?", [code]
     ).fetchall()
+    assert rows == [expected]
+
+
+def _observation(oid: str, code: str, value: dict, ranges: list | None) -> dict:
+    return {
+        "resourceType": "Observation",
+        "id": oid,
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2026-10-01",
+        **value,
+        **({"referenceRange": ranges} if ranges is not None else {}),
+    }
+
+
+UCUM = "http://unitsofmeasure.org"
+
+
+@pytest.mark.parametrize(
+    ("value", "ranges", "expected"),
+    [
+        pytest.param(
+            {"valueString": "Not detected"},
+            [{"high": {"value": 20, "unit": "IU/mL"}}],
+            (None, "Not detected", "IU/mL", None, 20.0),
+            id="text-result-takes-the-unit-of-its-range",
+        ),
+        pytest.param(
+            {"valueCodeableConcept": {"text": "Negative"}},
+            [{"low": {"value": 0.9, "system": UCUM, "code": "[IU]/mL"}}],
+            (None, "Negative", "[IU]/mL", 0.9, None),
+            id="coded-result-takes-the-ucum-code-of-its-range",
+        ),
+        pytest.param(
+            {"valueString": "Not detected"},
+            None,
+            (None, "Not detected", None, None, None),
+            id="text-result-without-range-has-no-unit",
+        ),
+        pytest.param(
+            {"valueQuantity": {"value": 1.2, "unit": "mg/dL", "system": UCUM, "code": "mg/dL"}},
+            [{"high": {"value": 1.0, "unit": "mg/dL", "system": UCUM, "code": "mg/dL"}}],
+            (1.2, None, "mg/dL", None, 1.0),
+            id="range-in-the-values-unit-is-kept",
+        ),
+        pytest.param(
+            {"valueQuantity": {"value": 1.2, "unit": "mg/dL", "system": UCUM, "code": "mg/dL"}},
+            [
+                {
+                    "low": {"value": 45, "code": "umol/L", "system": UCUM},
+                    "high": {"value": 90, "unit": "umol/L"},
+                }
+            ],
+            (1.2, None, "mg/dL", None, None),
+            id="range-in-another-unit-is-left-out",
+        ),
+        pytest.param(
+            {"valueQuantity": {"value": 1.2, "unit": "mg/dL"}},
+            [{"high": {"value": 1.0}}],
+            (1.2, None, "mg/dL", None, 1.0),
+            id="range-without-unit-is-in-the-values-unit",
+        ),
+    ],
+)
+def test_reference_range_and_unit(
+    wh: duckdb.DuckDBPyConnection, tmp_path: Path, value: dict, ranges: list | None, expected: tuple
+) -> None:
+    """ref_low and ref_high are in the row's unit (the contract): a text or coded result,
+    which FHIR gives no unit, takes its range's; a range in another unit is left out."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    patient = {"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "1980-01-01"}
+    lines = [patient, _observation("o1", "5196-1", value, ranges)]
+    (drop / "export.ndjson").write_text("\n".join(json.dumps(r) for r in lines) + "\n", encoding="utf-8")
+    fhir.ingest_fhir_drop(wh, drop, "run-1")
+    rows = wh.execute("select value_num, value_text, unit, ref_low, ref_high from raw_labs").fetchall()
     assert rows == [expected]
 
 

@@ -135,3 +135,27 @@ def test_an_implausible_glucocorticoid_dose_is_flagged_and_never_read(
     assert row[2] is implausible
     if implausible:
         assert row[1] == 5000.0
+
+
+@pytest.mark.parametrize(
+    ("value_num", "value_text", "unit", "expected"),
+    [
+        pytest.param(None, "Not detected", "g/dL", (None, 95.0), id="text-result-shows-no-unit"),
+        pytest.param(None, "negative", None, (None, None), id="text-result-without-unit"),
+        pytest.param(12.5, None, "g/dL", ("g/dL", 95.0), id="number-keeps-its-unit"),
+        pytest.param(None, "<5", "g/dL", ("g/dL", 95.0), id="comparator-number-keeps-its-unit"),
+    ],
+)
+def test_unit_reported_qualifies_a_number_only(
+    wh, value_num: float | None, value_text: str | None, unit: str | None, expected: tuple
+) -> None:
+    """A unit delivered with a result that has no number ('Not detected' IU/mL: FHIR's
+    valueString carries none) is not shown as the result's unit; it still converts the
+    reference range, which is in the row's unit."""
+    wh.execute(
+        "insert into raw_labs values ('A', 'LOINC', '718-7', '2026-01-01', ?, ?, ?, null, 9.5, 1, 1)",
+        [value_num, value_text, unit],
+    )
+    staging.build_staging(wh)
+    # expected: unit_reported, and ref_high in the canonical unit (g/L)
+    assert wh.execute("select unit_reported, ref_high from stg_labs").fetchone() == expected
