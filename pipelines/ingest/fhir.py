@@ -26,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -172,20 +172,38 @@ def _prepare(
         [str(FHIR_SQL_DIR / "data" / "routes.csv")],
     )
     # Medications anywhere in the drop, for references from any file: only lines and
-    # documents that name the type are parsed.
-    _read_lines(con, [p for p in paths if is_fhir_file(p)], only_containing='"Medication"')
-    con.execute(
-        f"create or replace temp table fhir_resources as {read_sql(FHIR_SQL_DIR / 'fhir_resources.sql')}"
-    )
-    con.execute(
-        "create or replace temp table _fhir_drop_resources as select full_url, resource "
-        "from fhir_resources where resource_type = 'Medication'"
-    )
+    # documents that name the type are parsed, in batches of about BATCH_BYTES of files
+    # (a drop of Bundles that each hold a Medication would otherwise be read whole at once).
+    con.execute("create or replace temp table _fhir_drop_resources (full_url varchar, resource json)")
+    for files in _in_batches([p for p in paths if is_fhir_file(p)]):
+        _read_lines(con, files, only_containing='"Medication"')
+        con.execute(
+            f"create or replace temp table fhir_resources as {read_sql(FHIR_SQL_DIR / 'fhir_resources.sql')}"
+        )
+        con.execute(
+            "insert into _fhir_drop_resources select full_url, resource "
+            "from fhir_resources where resource_type = 'Medication'"
+        )
+        _drop_temp_tables(con)
     con.execute(
         f"create or replace temp table _fhir_medication_codes as "
         f"{read_sql(FHIR_SQL_DIR / 'fhir_medication_codes.sql')}"
     )
     _drop_temp_tables(con)
+
+
+def _in_batches(paths: list[Path]) -> Iterator[list[Path]]:
+    """`paths` in order, in consecutive groups of about BATCH_BYTES (at least one file each)."""
+    group: list[Path] = []
+    size = 0
+    for path in paths:
+        group.append(path)
+        size += path.stat().st_size
+        if size >= BATCH_BYTES:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
 
 
 def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[tuple[Path, FileResult]], run_id: str) -> None:

@@ -396,3 +396,16 @@ def test_procedure_maps_onto_the_procedures_kind(wh: duckdb.DuckDBPyConnection) 
         f"from ({(fhir.FHIR_SQL_DIR / 'fhir_procedures.sql').read_text()})"
     ).fetchall()
     assert rows == [(BUNDLE_PATIENT, "SNOMEDCT", "432231006", "2025-03-03T08:00:00Z", [])]
+
+
+def test_medications_are_indexed_file_by_file_when_batches_are_small(
+    wh: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The drop's Medications are read in batches (a drop of Bundles that each hold one is
+    never read whole at once); a statement still finds its Medication in another file."""
+    monkeypatch.setattr(fhir, "BATCH_BYTES", 1)
+    fhir.ingest_fhir_drop(wh, DROP, "run-1")
+    rows = wh.execute(
+        "select drug_name, dose_value, dose_unit from raw_medications where code = '68149'"
+    ).fetchall()
+    assert rows == [("mycophenolate mofetil 500 MG Oral Tablet", 1.0, "g")]
