@@ -44,7 +44,7 @@ final as (
             || strftime(i.last_date, '%Y-%m-%d')
             || '; systemic treatment is not in the extracts: reviewer confirms',
             'no serious infection recorded within ' || cast(l.window_days as integer)
-            || ' days before ' || strftime(as_of(), '%Y-%m-%d')
+            || ' days before ' || as_of_text()
         ) as evidence,
         i.last_date as evidence_date
     from stg_patients as p

@@ -52,7 +52,7 @@ final as (
             'vaccine ' || v.verify || ' on ' || strftime(v.verify_date, '%Y-%m-%d')
             || ': live or not cannot be told from the code, verify the product',
             'no live vaccine within ' || cast(l.window_days as integer)
-            || ' days before ' || strftime(as_of(), '%Y-%m-%d')
+            || ' days before ' || as_of_text()
         ) as evidence,
         coalesce(v.live_date, v.verify_date) as evidence_date
     from stg_patients as p

@@ -67,7 +67,7 @@ final as (
         coalesce(
             'malignancy ' || d.malignant || ' on ' || strftime(d.malignant_date, '%Y-%m-%d'),
             d.verify,
-            'no malignancy recorded on or before ' || strftime(as_of(), '%Y-%m-%d')
+            'no malignancy recorded on or before ' || as_of_text()
         )
         || coalesce('; not counted (protocol exception): ' || d.excepted, '') as evidence,
         coalesce(d.malignant_date, d.verify_date) as evidence_date

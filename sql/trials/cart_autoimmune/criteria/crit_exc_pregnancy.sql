@@ -77,7 +77,7 @@ final as (
             when p.sex = 'M' then 'not applicable: sex recorded as male'
             else
                 'no pregnancy test within ' || cast(l.window_days as integer)
-                || ' days before ' || strftime(as_of(), '%Y-%m-%d') || ': verify at screening'
+                || ' days before ' || as_of_text() || ': verify at screening'
         end as evidence,
         coalesce(
             case when t.qualitative = 'positive' then t.result_date end,

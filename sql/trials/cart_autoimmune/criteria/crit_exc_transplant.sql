@@ -80,7 +80,7 @@ final as (
                 || strftime(r.other_date, '%Y-%m-%d') || ', verify (corneal and hair do not count)'
             ), ''),
             'no transplant recorded, no GVHD within ' || cast(l.window_days as integer)
-            || ' days before ' || strftime(as_of(), '%Y-%m-%d')
+            || ' days before ' || as_of_text()
         ) as evidence,
         coalesce(r.transplant_date, greatest(r.gvhd_date, r.other_date)) as evidence_date
     from stg_patients as p

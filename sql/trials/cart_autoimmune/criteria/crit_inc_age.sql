@@ -40,12 +40,12 @@ final as (
         case
             when exact
                 then
-                    'age ' || age_low || ' on ' || strftime(as_of, '%Y-%m-%d')
+                    'age ' || age_low || ' on ' || as_of_text()
                     || case when age_low >= min_age then ' >= ' else ' < ' end
                     || fmt_num(min_age)
             else
                 'age ' || age_low || ' or ' || age_high || ' on '
-                || strftime(as_of, '%Y-%m-%d') || ' (only the birth year is known)'
+                || as_of_text() || ' (only the birth year is known)'
                 || case
                     when age_low >= min_age then ' >= '
                     when age_high < min_age then ' < '

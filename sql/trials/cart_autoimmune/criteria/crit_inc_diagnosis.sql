@@ -22,7 +22,7 @@ final as (
         coalesce(
             f.diseases,
             'no diagnosis of SLE, Sjogren''s, SSc, DM or AAV on or before '
-            || strftime(as_of(), '%Y-%m-%d')
+            || as_of_text()
         ) as evidence,
         f.first_date as evidence_date
     from stg_patients as p

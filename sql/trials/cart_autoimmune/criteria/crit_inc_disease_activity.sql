@@ -141,7 +141,7 @@ judged as (
                 then
                     'first diagnosis ' || pd.first_code || ' on ' || strftime(pd.first_date, '%Y-%m-%d')
                     || if(pd.first_date <= l.dm_cutoff, ', >= ', ', < ')
-                    || fmt_num(l.dm_min_years) || ' year(s) before ' || strftime(l.as_of, '%Y-%m-%d')
+                    || fmt_num(l.dm_min_years) || ' year(s) before ' || as_of_text()
             when s.result_date is null then missing_text(n.label, l.window_days, s.newest_any_date)
             when s.unreadable is not null then s.unreadable
             else

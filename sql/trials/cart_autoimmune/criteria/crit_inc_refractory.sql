@@ -155,17 +155,17 @@ final as (
             coalesce(a.qualifying, 0) || ' of ' || fmt_num(l.min_agents)
             || ' immunosuppressive agents with a course >= ' || fmt_num(l.min_days)
             || ' days: ' || a.listed,
-            'no immunosuppressive agent ordered on or before ' || strftime(l.as_of, '%Y-%m-%d')
+            'no immunosuppressive agent ordered on or before ' || as_of_text()
         )
         || '; '
         || coalesce(
-            'current glucocorticoid on ' || strftime(l.as_of, '%Y-%m-%d') || ': '
+            'current glucocorticoid on ' || as_of_text() || ': '
             || fmt_num(coalesce(s.pred_mg, 0)) || ' mg/day prednisone-equivalent ('
             || s.listed || ')'
             || case when coalesce(s.pred_mg, 0) >= l.pred_min then ' >= ' else ' < ' end
             || fmt_num(l.pred_min) || ' mg/day'
             || if(s.undosed > 0, '; ' || s.undosed || ' current order(s) without a daily dose: verify', ''),
-            'no glucocorticoid order active on ' || strftime(l.as_of, '%Y-%m-%d')
+            'no glucocorticoid order active on ' || as_of_text()
         )
         || case
             when a.qualifying >= l.min_agents or s.pred_mg >= l.pred_min then ''

@@ -79,7 +79,7 @@ final as (
             b.excluding,
             'no B-cell depleting therapy within ' || cast(l.b_cell_days as integer)
             || ' days and no belimumab or anifrolumab within ' || cast(l.belimumab_days as integer)
-            || ' days before ' || strftime(l.as_of, '%Y-%m-%d')
+            || ' days before ' || as_of_text()
             || coalesce(' (older, not counted: ' || b.older || ')', '')
         ) as evidence,
         b.last_in_window as evidence_date

@@ -111,9 +111,9 @@ final as (
         end as status,
         case
             when listed is null
-                then 'no glucocorticoid order active on ' || strftime(as_of, '%Y-%m-%d')
+                then 'no glucocorticoid order active on ' || as_of_text()
             else
-                'current glucocorticoid on ' || strftime(as_of, '%Y-%m-%d') || ': ' || listed
+                'current glucocorticoid on ' || as_of_text() || ': ' || listed
                 || coalesce(
                     '; weight ' || fmt_num(weight_kg) || ' kg on ' || strftime(weight_date, '%Y-%m-%d'),
                     ''

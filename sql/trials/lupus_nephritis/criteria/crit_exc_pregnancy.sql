@@ -86,7 +86,7 @@ final as (
             else
                 'no pregnancy test within ' || cast(l.window_days as integer)
                 || ' days before '
-                || strftime(as_of(), '%Y-%m-%d')
+                || as_of_text()
                 || ': verify pregnancy and breastfeeding at screening'
         end as evidence,
         coalesce(

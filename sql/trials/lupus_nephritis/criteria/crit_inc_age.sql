@@ -57,10 +57,10 @@ final as (
         status,
         case
             when exact
-                then 'age ' || age_low || ' on ' || strftime(as_of, '%Y-%m-%d') || verdict
+                then 'age ' || age_low || ' on ' || as_of_text() || verdict
             else
                 'age ' || age_low || ' or ' || age_high || ' on '
-                || strftime(as_of, '%Y-%m-%d') || ' (only the birth year is known)' || verdict
+                || as_of_text() || ' (only the birth year is known)' || verdict
         end as evidence,
         -- age is not a dated record: no evidence date (the birth date is not shown)
         cast(null as date) as evidence_date

@@ -28,7 +28,7 @@ final as (
         'inc_biopsy' as criterion_id,
         'manual' as status,
         'to review at screening: kidney biopsy within 6 months before '
-        || strftime(as_of(), '%Y-%m-%d') || ' showing ISN/RPS class III or IV (with or without V)'
+        || as_of_text() || ' showing ISN/RPS class III or IV (with or without V)'
         || coalesce(
             '; kidney biopsy recorded: ' || b.code || ' on ' || strftime(b.biopsy_date, '%Y-%m-%d')
             || ' (review its report)',

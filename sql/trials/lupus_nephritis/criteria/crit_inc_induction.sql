@@ -123,7 +123,7 @@ final as (
         end as status,
         coalesce(
             b.listed,
-            'no current mycophenolate or IV cyclophosphamide course on ' || strftime(l.as_of, '%Y-%m-%d')
+            'no current mycophenolate or IV cyclophosphamide course on ' || as_of_text()
         )
         || case
             when b.started_recently
@@ -132,7 +132,7 @@ final as (
             when b.listed is not null
                 then
                     ': started more than ' || cast(l.window_days as integer) || ' days before '
-                    || strftime(l.as_of, '%Y-%m-%d')
+                    || as_of_text()
             else ''
         end as evidence,
         b.recent_start as evidence_date

@@ -56,7 +56,7 @@ final as (
                 then
                     'SLE ' || f.sle_code || ' on ' || strftime(f.sle_date, '%Y-%m-%d')
                     || ' without a lupus nephritis or kidney code'
-            else 'no SLE diagnosis on or before ' || strftime(as_of(), '%Y-%m-%d')
+            else 'no SLE diagnosis on or before ' || as_of_text()
         end as evidence,
         case
             when f.ln_code is not null then f.ln_date
