@@ -137,6 +137,20 @@ def last_plan(con: duckdb.DuckDBPyConnection, trial: Trial) -> dict:
     return json.loads(text)
 
 
+def plan_line(trial: Trial, summary: Mapping) -> str:
+    """One log line from `last_plan`'s summary (counts only)."""
+    if summary.get("mode") != "incremental":
+        return f"{trial.id}: full evaluation ({summary.get('reason')})"
+    timed = sum(summary["patients_by_time"].values())
+    return (
+        f"{trial.id}: incremental evaluation ({summary['reason']}): "
+        f"{summary['patients_reevaluated']} patients re-evaluated "
+        f"({summary['patients_new_data']} with new rows, {summary['patients_screening_events']} "
+        f"with screening events; {timed} patient x criterion results due by time); "
+        f"{summary['rows_reevaluated']} of {summary['rows_total']} results evaluated again"
+    )
+
+
 def update_criteria(
     con: duckdb.DuckDBPyConnection, trial: Trial, as_of: date, how: Plan, moved: bool
 ) -> None:
@@ -365,20 +379,22 @@ def materialise_criterion(con: duckdb.DuckDBPyConnection, criterion: Criterion, 
 def _insert_criterion(con: duckdb.DuckDBPyConnection, criterion: Criterion) -> None:
     """Insert the rows of view crit_<id> into `criteria_results`.
 
-    The view's evidence is made with AS_OF_TOKEN standing for the as-of date (macro
-    `as_of_text()`), resolved here; a row whose evidence names the date keeps the
+    The view's evidence is made with placeholders standing for the as-of date and dates
+    computed from it (macros `as_of_text()`, `as_of_text_months_before()`), resolved
+    here (`resolve_as_of_text()`); a row whose evidence names such a date keeps the
     unresolved text in `evidence_template`. `changes_on` is the view's, or the day after
     the as-of date when the view gives none (`changes_on_expression`)."""
     view = ident(f"crit_{criterion.id}")
     changes_on = changes_on_expression(con, view)
+    resolved = incremental.resolve_expression("evidence", scalar(con, "select as_of from run_context"))
     con.execute("update run_context set as_of_label = ?", [AS_OF_TOKEN])
     try:
         con.execute(
             f"insert into criteria_results select patient_id, criterion_id, ?, status, "
-            f"replace(evidence, ?, strftime(as_of(), '%Y-%m-%d')), evidence_date, 'data', "
-            f"status, null, {changes_on}, "
-            f"if(contains(evidence, ?), evidence, null) from {view}",
-            [criterion.kind, AS_OF_TOKEN, AS_OF_TOKEN],
+            f"if(contains(evidence, chr(1)), {resolved}, evidence), "
+            f"evidence_date, 'data', status, null, {changes_on}, "
+            f"if(contains(evidence, chr(1)), evidence, null) from {view}",
+            [criterion.kind],
         )
     except duckdb.Error as err:
         raise TrialConfigError(f"{criterion.file}: {str(err).splitlines()[0]}") from None

@@ -45,8 +45,8 @@ from pipelines.staging.build import STAGED_DATA_TABLES
 from pipelines.warehouse import fingerprint as fingerprints
 from pipelines.warehouse.connect import ident, scalar
 
-# Stands for the as-of date in evidence while criteria are materialised (control
-# characters: never in a drop's text, which the contract reader refuses them in).
+# Stands for the as-of date in evidence while criteria are materialised (between two
+# chr(1): a control character no drop's text holds; macro resolve_as_of_text).
 AS_OF_TOKEN = "\x01as_of\x01"
 # The tables restricted to the re-evaluated patients while a criterion is re-materialised.
 SHADOWED_TABLES = STAGED_DATA_TABLES
@@ -82,18 +82,6 @@ class Plan:
             "rows_reevaluated": self.rows,
             "rows_total": self.total_rows,
         }
-
-    def line(self, trial_id: str) -> str:
-        """One log line: counts only."""
-        if self.mode == "full":
-            return f"{trial_id}: full evaluation ({self.reason})"
-        timed = sum(self.by_time.values())
-        return (
-            f"{trial_id}: incremental evaluation: {self.patients} patients re-evaluated "
-            f"({self.new_data} new data, {self.screening} screening events, "
-            f"{timed} patient x criterion results due by time); "
-            f"{self.rows} of {self.total_rows} criterion results evaluated again"
-        )
 
 
 def incremental_key(trial: Trial, param_rows: list[list], code_dirs: tuple[Path, ...]) -> str:
@@ -223,11 +211,18 @@ def drop_scope(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"drop table if exists temp.main.{name}")
 
 
+def resolve_expression(column: str, as_of: date) -> str:
+    """SQL resolving the placeholders of `column` on `as_of` (macro resolve_as_of_text;
+    the date is written as a literal from a date object)."""
+    return f"resolve_as_of_text({column}, date '{as_of.isoformat()}')"
+
+
 def resolve_kept_evidence(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
-    """Rows kept from the stored evaluation whose evidence names the as-of date get it
-    from their template, as a full evaluation on `as_of` writes it."""
+    """Rows kept from the stored evaluation whose evidence names the as-of date (or a
+    date computed from it) get it from their template, as a full evaluation on the new
+    as-of date (run_context, already written) writes it. Rows of patients with screening
+    events are all evaluated again afterwards (their evidence may carry a decision)."""
     con.execute(
-        "update criteria_results set evidence = replace(evidence_template, ?, ?) "
-        "where evidence_template is not null and status_source = 'data'",
-        [AS_OF_TOKEN, as_of.isoformat()],
+        f"update criteria_results set evidence = {resolve_expression('evidence_template', as_of)} "
+        "where evidence_template is not null"
     )

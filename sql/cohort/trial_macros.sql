@@ -11,6 +11,41 @@ create or replace macro as_of() as (select rc.as_of from run_context as rc);
 -- stays valid on later days (incremental evaluation, pipelines/criteria/incremental.py).
 create or replace macro as_of_text() as (select rc.as_of_label from run_context as rc);
 
+-- A date `months` calendar months before the as-of date as evidence writes it (a
+-- look-back's first day: 'since 2021-11-26'); a placeholder too while criteria are
+-- materialised (chr(1) 'as_of-60m' chr(1)).
+create or replace macro as_of_text_months_before(months) as (
+    if(
+        as_of_text() = strftime(as_of(), '%Y-%m-%d'),
+        strftime(cast(as_of() - to_months(cast(months as integer)) as date), '%Y-%m-%d'),
+        chr(1) || 'as_of-' || cast(months as integer) || 'm' || chr(1)
+    )
+);
+
+-- Evidence with its placeholders replaced by the dates they stand for on the as-of date
+-- `as_of_date` (chr(1) 'as_of' chr(1), chr(1) 'as_of-60m' chr(1)); a literal date (a
+-- lambda cannot read run_context).
+create or replace macro resolve_as_of_text(evidence_text, as_of_date) as (
+    array_to_string(
+        list_transform(
+            string_split(evidence_text, chr(1)),
+            lambda part, i: if(
+                i % 2 = 0 and regexp_full_match(part, 'as_of(-\d+m)?'),
+                strftime(
+                    cast(
+                        as_of_date - to_months(coalesce(try_cast(regexp_extract(part, '-(\d+)m$', 1) as integer), 0))
+                        as date
+                    ),
+                    '%Y-%m-%d'
+                ),
+                -- a chr(1) of the data itself is kept
+                if(i % 2 = 0, chr(1) || part || chr(1), part)
+            )
+        ),
+        ''
+    )
+);
+
 -- A numeric parameter of a criterion (NULL if the trial does not declare it: the
 -- trial loader refuses SQL that names an undeclared parameter).
 create or replace macro param(criterion_key, param_name) as (
@@ -166,7 +201,7 @@ create or replace macro latest_in_valueset(valueset_name) as table
 -- NULLs). A view without changes_on is evaluated again every night.
 
 -- For the staged rows of one source ('labs', 'diagnoses', 'procedures', 'medications':
--- start dates, and end dates + 1 when an order stops being current), each patient's
+-- start dates, end dates, and end dates + 1 when an order stops being current), each patient's
 -- first date after the as-of date that is a row's date plus one of `day_offsets` days
 -- or, for calendar windows, plus one of `month_offsets` months (from one day before to
 -- four days after: month ends clamp, so the exact day varies). A row dated after the
@@ -185,6 +220,9 @@ create or replace macro date_changes(source_name, day_offsets, month_offsets) as
         union all
         select m.patient_id, m.start_date from stg_medications as m
         where source_name = 'medications'
+        union all
+        select m.patient_id, m.end_date from stg_medications as m
+        where source_name = 'medications' and m.end_date is not null
         union all
         select m.patient_id, m.end_date + 1 from stg_medications as m
         where source_name = 'medications' and m.end_date is not null

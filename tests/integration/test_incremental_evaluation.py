@@ -1,13 +1,12 @@
 """Incremental evaluation gives exactly the criteria results of a complete one.
 
-Two warehouses receive the same nights: the sample drop first, then each night a random
+One warehouse receives the nights: the sample drop first, then each night a random
 delta file (new lab, diagnosis and medication rows for random patients, copied from the
 sample's own rows with their dates moved around the night's as-of date and their values
 changed: new results, results dated after the as-of date, a second value on a result's
 own day that supersedes it) and a random move of the as-of date (a day forwards, months
-forwards, backwards). Warehouse `inc` evaluates the way a scan does (incrementally when
-it can); warehouse `full` evaluates everything every night. Every night both trials'
-criteria_results must be identical, row for row (patient, criterion, kind, status,
+forwards, backwards). Each trial is evaluated the way a scan does (incrementally when
+it can), then completely; every night both trials' criteria_results must be identical, row for row (patient, criterion, kind, status,
 evidence, evidence date, status source, computed status); a screening decision is
 recorded on some nights. A seeded loop (random.Random) keeps it to seconds and
 reproducible; the seed is in the test id.
@@ -39,7 +38,7 @@ START = date(2026, 11, 26)
 COMPARED = (
     "patient_id, criterion_id, kind, status, evidence, evidence_date, status_source, computed_status"
 )
-NIGHTS = 7
+NIGHTS = 6
 
 
 def _moves(rng: random.Random) -> list[int | str]:
@@ -103,56 +102,78 @@ def _delta(rng: random.Random, drop: Path, night: int, as_of: date) -> None:
     src.close()
 
 
-def _night(con, drop: Path, night: int, as_of: date, full: bool) -> None:
+# What an evaluation stores in the trial's schema and the next one reads.
+STORED = ("criteria_results", "evaluation", "evaluation_state", "evaluation_loads", "evaluation_mode")
+
+
+def _stage(con, drop: Path, night: int) -> None:
     ingest.ingest_drop(con, drop, f"R{night}")
     staging.build_staging(con)
-    for trial_id in TRIAL_IDS:
-        evaluate.evaluate_trial(con, trials.load_trial(TRIALS, trial_id), as_of, full=full)
+
+
+def _evaluate(con, trial_id: str, as_of: date, full: bool) -> None:
+    evaluate.evaluate_trial(con, trials.load_trial(TRIALS, trial_id), as_of, full=full)
+
+
+def _keep(con, trial_id: str) -> None:
+    for table in STORED:
+        con.execute(f"create or replace table kept_{table} as select * from {trial_id}.{table}")
+
+
+def _restore(con, trial_id: str) -> None:
+    for table in STORED:
+        con.execute(f"create or replace table {trial_id}.{table} as select * from kept_{table}")
 
 
 def _results(con, trial_id: str) -> list[tuple]:
     return con.execute(f"select {COMPARED} from {trial_id}.criteria_results order by all").fetchall()
 
 
-@pytest.mark.parametrize("seed", [pytest.param(s, id=f"seed{s}") for s in (1, 2)])
+@pytest.mark.parametrize("seed", [pytest.param(s, id=f"seed{s}") for s in (1,)])
 def test_incremental_equals_full_over_random_nights(tmp_path, seed):
+    """One warehouse: each night, each trial is evaluated the way a scan does (its stored
+    evaluation kept aside), then in full; the two must agree; the incremental state is
+    put back for the next night, so that incremental nights follow one another."""
     rng = random.Random(seed)
     drop = tmp_path / "drop"
     shutil.copytree(SAMPLE, drop, ignore=shutil.ignore_patterns("expected", "README.md"))
-    inc, full = connect(tmp_path / "inc.duckdb"), connect(tmp_path / "full.duckdb")
+    con = connect(":memory:")
     as_of = START
-    _night(inc, drop, 0, as_of, full=False)
-    _night(full, drop, 0, as_of, full=True)
+    _stage(con, drop, 0)
+    for trial_id in TRIAL_IDS:
+        _evaluate(con, trial_id, as_of, full=False)
     modes = []
     for night, move in enumerate(_moves(rng), start=1):
         as_of = _move(as_of, move)
         _delta(rng, drop, night, as_of)
         if night % 3 == 0:
-            _decide(rng, (inc, full), as_of)
-        _night(inc, drop, night, as_of, full=False)
-        _night(full, drop, night, as_of, full=True)
+            _decide(rng, con, as_of)
+        _stage(con, drop, night)
         for trial_id in TRIAL_IDS:
-            modes.append(evaluate.last_plan(inc, trials.load_trial(TRIALS, trial_id))["mode"])
-            got, want = _results(inc, trial_id), _results(full, trial_id)
+            _evaluate(con, trial_id, as_of, full=False)
+            modes.append(evaluate.last_plan(con, trials.load_trial(TRIALS, trial_id))["mode"])
+            got = _results(con, trial_id)
+            _keep(con, trial_id)
+            _evaluate(con, trial_id, as_of, full=True)
+            want = _results(con, trial_id)
+            _restore(con, trial_id)
             diff = sorted(set(got) ^ set(want))[:6]
             assert got == want, f"night {night} ({move}, as of {as_of}) {trial_id}: {diff}"
-    # the nights that could be incremental were
+    # the nights that could be incremental were, and a move backwards was not
     assert "incremental" in modes and "full" in modes
 
 
-def _decide(rng: random.Random, cons, as_of: date) -> None:
-    """The same coordinator decision recorded in both warehouses (a computed criterion)."""
+def _decide(rng: random.Random, con, as_of: date) -> None:
+    """A coordinator's decision on a computed criterion, in force for a few days."""
     trial = trials.load_trial(TRIALS, "cart_autoimmune")
-    patient = f"P{rng.randint(1, 300):05d}"
     event = Event(
         trial_id=trial.id,
-        patient_id=patient,
+        patient_id=f"P{rng.randint(1, 300):05d}",
         decided_by="jdoe",
-        decided_on=as_of,
+        decided_on=min(as_of, date.today()),
         criterion_id=rng.choice(["inc_renal", "inc_age", "inc_refractory"]),
         decision="met",
         reason="outside_record",
         until=as_of + timedelta(days=rng.randint(1, 20)),
     )
-    for con in cons:
-        record_one(con, trial, event)
+    record_one(con, trial, event)

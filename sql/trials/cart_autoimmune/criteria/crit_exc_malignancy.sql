@@ -75,4 +75,9 @@ final as (
     left join decided as d on p.patient_id = d.patient_id
 )
 
-select * from final
+-- changes_on: a diagnosis enters on its date (look-back of any age)
+select
+    f.*,
+    dc.changes_on as changes_on
+from final as f
+left join date_changes('diagnoses', [0], cast([] as integer [])) as dc on f.patient_id = dc.patient_id

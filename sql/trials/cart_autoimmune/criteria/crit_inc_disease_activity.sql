@@ -195,4 +195,17 @@ final as (
     left join per_patient as j on p.patient_id = j.patient_id
 )
 
-select * from final
+-- changes_on: each score as latest_result says; a diagnosis enters on its date and DM reaches dm_min_years years on first date + that many years; an ANCA result enters on its date
+select
+    f.*,
+    least(s.changes_on, dc.changes_on, lc.changes_on) as changes_on
+from final as f
+left join (
+    select
+        sc.patient_id,
+        min(sc.changes_on) as changes_on
+    from scores as sc
+    group by sc.patient_id
+) as s on f.patient_id = s.patient_id
+left join date_changes('diagnoses', [0], [(select 12 * cast(param('inc_disease_activity', 'dm_min_years') as integer))]) as dc on f.patient_id = dc.patient_id
+left join date_changes('labs', [0], cast([] as integer [])) as lc on f.patient_id = lc.patient_id

@@ -39,4 +39,9 @@ final as (
     left join biopsies as b on p.patient_id = b.patient_id
 )
 
-select * from final
+-- changes_on: a biopsy enters on its date and leaves the 6-month window about 6 months later
+select
+    f.*,
+    pc.changes_on as changes_on
+from final as f
+left join date_changes('procedures', [0], [6]) as pc on f.patient_id = pc.patient_id

@@ -67,4 +67,9 @@ final as (
     left join firsts as f on p.patient_id = f.patient_id
 )
 
-select * from final
+-- changes_on: a diagnosis enters on its date (any age)
+select
+    f.*,
+    dc.changes_on as changes_on
+from final as f
+left join date_changes('diagnoses', [0], cast([] as integer [])) as dc on f.patient_id = dc.patient_id
