@@ -158,34 +158,51 @@ def update_criteria(
     the staged tables: per criterion, the patients with new rows or screening events and
     those whose result is due to change by time alone are evaluated again; the others
     keep their rows (their evidence re-dated from its template when the date `moved`).
-    Fills `how` with the counts."""
+    A criterion due for more than incremental.WHOLE_SHARE of the patients is evaluated
+    for every patient, unrestricted (cheaper than restricting most of them). Fills `how`."""
     _create_views(con, SCREENING_DIR, (DECISIONS_VIEW,))
     patients = scalar(con, "select count(*) from main.stg_patients")
     if moved:
         incremental.resolve_kept_evidence(con, as_of)
     incremental.base_scope(con, trial.id, how)
     con.execute("create or replace temp table incremental_all (patient_id varchar)")
+    con.execute(f"create or replace table {incremental.SCOPE_TABLE} (patient_id varchar)")
     try:
-        con.execute(f"create or replace table {incremental.SCOPE_TABLE} (patient_id varchar)")
-        with incremental.shadowed(con):
-            for criterion in trial.criteria:
-                due = incremental.criterion_scope(con, criterion.id, as_of)
-                how.by_time[criterion.id] = due
-                how.rows += scalar(con, f"select count(*) from {incremental.SCOPE_TABLE}")
-                con.execute(f"insert into temp.main.incremental_all select * from {incremental.SCOPE_TABLE}")
+        scoped = []
+        for criterion in trial.criteria:
+            how.by_time[criterion.id] = incremental.criterion_scope(con, criterion.id, as_of)
+            if scalar(con, f"select count(*) from {incremental.SCOPE_TABLE}") > incremental.WHOLE_SHARE * patients:
+                how.whole.append(criterion.id)
+                con.execute("delete from criteria_results where criterion_id = ?", [criterion.id])
+                _evaluate_again(con, criterion, patients, "select patient_id from main.stg_patients", how)
+            else:
+                scoped.append(criterion)
+        with incremental.shadowed(con, as_of, [c.id for c in scoped]):
+            for criterion in scoped:
+                incremental.criterion_scope(con, criterion.id, as_of)
                 con.execute(
                     "delete from criteria_results where criterion_id = ? and patient_id in "
                     f"(select s.patient_id from {incremental.SCOPE_TABLE} as s)",
                     [criterion.id],
                 )
-                _insert_criterion(con, criterion)
-                check_criterion(con, criterion, patients)
-                apply_decisions(con, criterion)
+                _evaluate_again(con, criterion, patients, f"select * from {incremental.SCOPE_TABLE}", how)
         how.patients = scalar(con, "select count(distinct patient_id) from temp.main.incremental_all")
     finally:
         incremental.drop_scope(con)
     how.total_rows = patients * len(trial.criteria)
     how.by_time = {k: v for k, v in how.by_time.items() if v}
+
+
+def _evaluate_again(
+    con: duckdb.DuckDBPyConnection, criterion: Criterion, patients: int, who: str, how: Plan
+) -> None:
+    """Insert `criterion`'s rows (its rows of the patients `who` selects deleted before),
+    check the whole criterion, apply decisions; count the rows and patients in `how`."""
+    con.execute(f"insert into temp.main.incremental_all {who}")
+    how.rows += scalar(con, f"select count(*) from ({who})")
+    _insert_criterion(con, criterion)
+    check_criterion(con, criterion, patients)
+    apply_decisions(con, criterion)
 
 
 def _create_views(con: duckdb.DuckDBPyConnection, folder: Path, names: Sequence[str]) -> None:

@@ -201,44 +201,67 @@ create or replace macro latest_in_valueset(valueset_name) as table
 -- NULLs). A view without changes_on is evaluated again every night.
 
 -- For the staged rows of one source ('labs', 'diagnoses', 'procedures', 'medications':
--- start dates, end dates, and end dates + 1 when an order stops being current), each patient's
--- first date after the as-of date that is a row's date plus one of `day_offsets` days
--- or, for calendar windows, plus one of `month_offsets` months (from one day before to
--- four days after: month ends clamp, so the exact day varies). A row dated after the
--- as-of date enters on its date (offset 0); a window of W days before the as-of date
--- (inclusive) loses it on date + W + 1. Every row of the source counts, whatever its
--- code: a superset of the rows a criterion reads, so the date is never late.
-create or replace macro date_changes(source_name, day_offsets, month_offsets) as table
+-- start dates, end dates, and end dates + 1 when an order stops being current) whose
+-- code is in value set `valueset_name` (NULL: every row), each patient's first date
+-- after the as-of date that is a row's date plus one of `day_offsets` days or, for
+-- calendar windows, plus one of `month_offsets` months (from one day before to four
+-- days after: month ends clamp, so the exact day varies). A row dated after the as-of
+-- date enters on its date (offset 0); a window of W days before the as-of date
+-- (inclusive) loses it on date + W + 1. A code is in the set when its system matches
+-- and it starts with a code of the set (exact and prefix entries alike), or, for an
+-- order, its ingredient is an INGREDIENT of the set: a superset of the rows a
+-- criterion reads, so the date is never late.
+create or replace macro date_changes(source_name, valueset_name, day_offsets, month_offsets) as table
     with dates as (
-        select l.patient_id, l.result_date as d from stg_labs as l where source_name = 'labs'
+        select l.patient_id, l.result_date as d, l.code_system, l.code, null as ingredient
+        from stg_labs as l where source_name = 'labs'
         union all
-        select g.patient_id, g.diagnosis_date from stg_diagnoses as g
-        where source_name = 'diagnoses'
+        select g.patient_id, g.diagnosis_date, g.code_system, g.code, null
+        from stg_diagnoses as g where source_name = 'diagnoses'
         union all
-        select r.patient_id, r.procedure_date from stg_procedures as r
-        where source_name = 'procedures'
+        select r.patient_id, r.procedure_date, r.code_system, r.code, null
+        from stg_procedures as r where source_name = 'procedures'
         union all
-        select m.patient_id, m.start_date from stg_medications as m
-        where source_name = 'medications'
+        select m.patient_id, m.start_date, m.code_system, m.code, upper(m.ingredient)
+        from stg_medications as m where source_name = 'medications'
         union all
-        select m.patient_id, m.end_date from stg_medications as m
-        where source_name = 'medications' and m.end_date is not null
+        select m.patient_id, m.end_date, m.code_system, m.code, upper(m.ingredient)
+        from stg_medications as m where source_name = 'medications' and m.end_date is not null
         union all
-        select m.patient_id, m.end_date + 1 from stg_medications as m
-        where source_name = 'medications' and m.end_date is not null
+        select m.patient_id, m.end_date + 1, m.code_system, m.code, upper(m.ingredient)
+        from stg_medications as m where source_name = 'medications' and m.end_date is not null
+    ),
+
+    wanted as (
+        select
+            dt.patient_id,
+            dt.d
+        from dates as dt
+        where
+            valueset_name is null
+            or exists (
+                select 1
+                from valuesets as v
+                where
+                    v.valueset = valueset_name
+                    and (
+                        (v.code_system = dt.code_system and starts_with(dt.code, v.code))
+                        or (v.code_system = 'INGREDIENT' and dt.ingredient = v.code)
+                    )
+            )
     ),
 
     shifted as (
         select
-            dt.patient_id,
-            cast(dt.d + cast(o.k as integer) as date) as c
-        from dates as dt
+            w.patient_id,
+            cast(w.d + cast(o.k as integer) as date) as c
+        from wanted as w
         cross join (select unnest(day_offsets) as k) as o
         union all
         select
-            dt.patient_id,
-            cast(dt.d + to_months(cast(o.m as integer)) as date) + cast(j.j as integer) as c
-        from dates as dt
+            w.patient_id,
+            cast(w.d + to_months(cast(o.m as integer)) as date) + cast(j.j as integer) as c
+        from wanted as w
         cross join (select unnest(month_offsets) as m) as o
         cross join range(-1, 5) as j (j)
     )

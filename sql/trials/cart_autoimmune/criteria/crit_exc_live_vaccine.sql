@@ -65,4 +65,4 @@ select
     f.*,
     mc.changes_on as changes_on
 from final as f
-left join date_changes('medications', [0, (select cast(param('exc_live_vaccine', 'window_days') as integer) + 1)], cast([] as integer [])) as mc on f.patient_id = mc.patient_id
+left join date_changes('medications', 'live_vaccines', [0, (select cast(param('exc_live_vaccine', 'window_days') as integer) + 1)], cast([] as integer [])) as mc on f.patient_id = mc.patient_id

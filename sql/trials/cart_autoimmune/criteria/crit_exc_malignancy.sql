@@ -80,4 +80,4 @@ select
     f.*,
     dc.changes_on as changes_on
 from final as f
-left join date_changes('diagnoses', [0], cast([] as integer [])) as dc on f.patient_id = dc.patient_id
+left join date_changes('diagnoses', 'malignancy', [0], cast([] as integer [])) as dc on f.patient_id = dc.patient_id

@@ -95,5 +95,5 @@ select
     f.*,
     least(lc.changes_on, dc.changes_on) as changes_on
 from final as f
-left join date_changes('labs', [0, (select cast(param('exc_pregnancy', 'window_days') as integer) + 1)], cast([] as integer [])) as lc on f.patient_id = lc.patient_id
-left join date_changes('diagnoses', [0, (select cast(param('exc_pregnancy', 'window_days') as integer) + 1)], cast([] as integer [])) as dc on f.patient_id = dc.patient_id
+left join date_changes('labs', 'pregnancy_tests', [0, (select cast(param('exc_pregnancy', 'window_days') as integer) + 1)], cast([] as integer [])) as lc on f.patient_id = lc.patient_id
+left join date_changes('diagnoses', 'pregnancy_diagnoses', [0, (select cast(param('exc_pregnancy', 'window_days') as integer) + 1)], cast([] as integer [])) as dc on f.patient_id = dc.patient_id

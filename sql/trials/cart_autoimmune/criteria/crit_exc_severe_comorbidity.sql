@@ -55,4 +55,4 @@ select
     f.*,
     dc.changes_on as changes_on
 from final as f
-left join date_changes('diagnoses', [0, (select cast(param('exc_severe_comorbidity', 'window_days') as integer) + 1)], cast([] as integer [])) as dc on f.patient_id = dc.patient_id
+left join date_changes('diagnoses', 'severe_comorbidity_flags', [0, (select cast(param('exc_severe_comorbidity', 'window_days') as integer) + 1)], cast([] as integer [])) as dc on f.patient_id = dc.patient_id

@@ -93,5 +93,5 @@ select
     f.*,
     least(dc.changes_on, pc.changes_on) as changes_on
 from final as f
-left join date_changes('diagnoses', [0, (select cast(param('exc_transplant', 'window_days') as integer) + 1)], cast([] as integer [])) as dc on f.patient_id = dc.patient_id
-left join date_changes('procedures', [0, (select cast(param('exc_transplant', 'window_days') as integer) + 1)], cast([] as integer [])) as pc on f.patient_id = pc.patient_id
+left join date_changes('diagnoses', 'transplants', [0, (select cast(param('exc_transplant', 'window_days') as integer) + 1)], cast([] as integer [])) as dc on f.patient_id = dc.patient_id
+left join date_changes('procedures', 'transplants', [0, (select cast(param('exc_transplant', 'window_days') as integer) + 1)], cast([] as integer [])) as pc on f.patient_id = pc.patient_id

@@ -198,7 +198,7 @@ final as (
 -- changes_on: each score as latest_result says; a diagnosis enters on its date and DM reaches dm_min_years years on first date + that many years; an ANCA result enters on its date
 select
     f.*,
-    least(s.changes_on, dc.changes_on, lc.changes_on) as changes_on
+    least(s.changes_on, dc.changes_on, ic.changes_on, lc.changes_on) as changes_on
 from final as f
 left join (
     select
@@ -207,5 +207,10 @@ left join (
     from scores as sc
     group by sc.patient_id
 ) as s on f.patient_id = s.patient_id
-left join date_changes('diagnoses', [0], [(select 12 * cast(param('inc_disease_activity', 'dm_min_years') as integer))]) as dc on f.patient_id = dc.patient_id
-left join date_changes('labs', [0], cast([] as integer [])) as lc on f.patient_id = lc.patient_id
+left join date_changes(
+    'diagnoses', 'autoimmune_diseases', [0],
+    [(select 12 * cast(param('inc_disease_activity', 'dm_min_years') as integer))]
+) as dc on f.patient_id = dc.patient_id
+left join date_changes('diagnoses', 'interstitial_lung_disease', [0], cast([] as integer [])) as ic
+    on f.patient_id = ic.patient_id
+left join date_changes('labs', null, [0], cast([] as integer [])) as lc on f.patient_id = lc.patient_id

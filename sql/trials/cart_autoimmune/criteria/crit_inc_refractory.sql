@@ -194,4 +194,4 @@ left join (
     where t.category = 'immunosuppressant' and t.course_end = as_of()
     group by t.patient_id
 ) as r on f.patient_id = r.patient_id
-left join date_changes('medications', [0], cast([] as integer [])) as mc on f.patient_id = mc.patient_id
+left join date_changes('medications', 'refractory_treatments', [0], cast([] as integer [])) as mc on f.patient_id = mc.patient_id

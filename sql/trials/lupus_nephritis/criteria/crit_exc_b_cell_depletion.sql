@@ -101,4 +101,4 @@ left join (
     where o.last_day = o.as_of
     group by o.patient_id
 ) as r on f.patient_id = r.patient_id
-left join date_changes('medications', [0, (select cast(param('exc_b_cell_depletion', 'b_cell_window_days') as integer) + 1), (select cast(param('exc_b_cell_depletion', 'belimumab_window_days') as integer) + 1)], cast([] as integer [])) as mc on f.patient_id = mc.patient_id
+left join date_changes('medications', 'b_cell_therapies', [0, (select cast(param('exc_b_cell_depletion', 'b_cell_window_days') as integer) + 1), (select cast(param('exc_b_cell_depletion', 'belimumab_window_days') as integer) + 1)], cast([] as integer [])) as mc on f.patient_id = mc.patient_id

@@ -143,7 +143,7 @@ select
     f.*,
     least(mc.changes_on, wt.changes_on) as changes_on
 from final as f
-left join date_changes('medications', [0], cast([] as integer [])) as mc on f.patient_id = mc.patient_id
+left join date_changes('medications', 'glucocorticoids', [0], cast([] as integer [])) as mc on f.patient_id = mc.patient_id
 left join latest_result(
     'body_weight', (select param('exc_glucocorticoid_dose', 'weight_window_days'))
 ) as wt on f.patient_id = wt.patient_id

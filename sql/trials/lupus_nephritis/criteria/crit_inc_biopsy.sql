@@ -44,4 +44,4 @@ select
     f.*,
     pc.changes_on as changes_on
 from final as f
-left join date_changes('procedures', [0], [6]) as pc on f.patient_id = pc.patient_id
+left join date_changes('procedures', 'kidney_biopsy', [0], [6]) as pc on f.patient_id = pc.patient_id

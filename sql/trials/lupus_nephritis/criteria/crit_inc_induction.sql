@@ -154,4 +154,4 @@ left join (
     where o.last_day = as_of()
     group by o.patient_id
 ) as r on f.patient_id = r.patient_id
-left join date_changes('medications', [0, (select cast(param('inc_induction', 'gap_days') as integer) + 1), (select cast(param('inc_induction', 'window_days') as integer) + 1)], cast([] as integer [])) as mc on f.patient_id = mc.patient_id
+left join date_changes('medications', 'induction_therapies', [0, (select cast(param('inc_induction', 'gap_days') as integer) + 1), (select cast(param('inc_induction', 'window_days') as integer) + 1)], cast([] as integer [])) as mc on f.patient_id = mc.patient_id
