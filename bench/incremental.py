@@ -69,9 +69,15 @@ def main(argv: list[str] | None = None) -> int:
         staging.build_staging(con)
         incremental = _timed(evaluate_all(night, full=False))
         plans = {t.id: evaluate.last_plan(con, t) for t in chosen}
-        got = {t.id: con.execute(f"select {COMPARED} from {t.id}.criteria_results order by all").fetchall() for t in chosen}
+        got = {
+            t.id: con.execute(f"select {COMPARED} from {t.id}.criteria_results order by all").fetchall()
+            for t in chosen
+        }
         full = _timed(evaluate_all(night, full=True))
-        want = {t.id: con.execute(f"select {COMPARED} from {t.id}.criteria_results order by all").fetchall() for t in chosen}
+        want = {
+            t.id: con.execute(f"select {COMPARED} from {t.id}.criteria_results order by all").fetchall()
+            for t in chosen
+        }
     print(
         json.dumps(
             {

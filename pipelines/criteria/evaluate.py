@@ -99,6 +99,7 @@ def evaluate_trial(
                 con.execute(f"create or replace view {view} as {read_sql(criterion.file)}")
             except duckdb.Error as err:
                 raise TrialConfigError(f"{criterion.file}: {str(err).splitlines()[0]}") from None
+        how.no_changes_on = without_changes_on(con, trial)
         if how.mode == "incremental":
             update_criteria(con, trial, as_of, how, stored_as_of != as_of)
         else:
@@ -139,15 +140,21 @@ def last_plan(con: duckdb.DuckDBPyConnection, trial: Trial) -> dict:
 
 def plan_line(trial: Trial, summary: Mapping) -> str:
     """One log line from `last_plan`'s summary (counts only)."""
+    missing = summary.get("criteria_without_changes_on") or []
+    note = (
+        f"; {len(missing)} criteria give no changes_on, evaluated every night: {', '.join(missing)}"
+        if missing
+        else ""
+    )
     if summary.get("mode") != "incremental":
-        return f"{trial.id}: full evaluation ({summary.get('reason')})"
+        return f"{trial.id}: full evaluation ({summary.get('reason')}){note}"
     timed = sum(summary["patients_by_time"].values())
     return (
         f"{trial.id}: incremental evaluation ({summary['reason']}): "
         f"{summary['patients_reevaluated']} patients re-evaluated "
         f"({summary['patients_new_data']} with new rows, {summary['patients_screening_events']} "
         f"with screening events; {timed} patient x criterion results due by time); "
-        f"{summary['rows_reevaluated']} of {summary['rows_total']} results evaluated again"
+        f"{summary['rows_reevaluated']} of {summary['rows_total']} results evaluated again{note}"
     )
 
 
@@ -164,22 +171,25 @@ def update_criteria(
     patients = scalar(con, "select count(*) from main.stg_patients")
     if moved:
         incremental.resolve_kept_evidence(con, as_of)
-    incremental.base_scope(con, trial.id, how)
+    incremental.base_scope(con, trial.id, how, as_of)
     con.execute("create or replace temp table incremental_all (patient_id varchar)")
     con.execute(f"create or replace table {incremental.SCOPE_TABLE} (patient_id varchar)")
     try:
         scoped = []
         for criterion in trial.criteria:
-            how.by_time[criterion.id] = incremental.criterion_scope(con, criterion.id, as_of)
-            if scalar(con, f"select count(*) from {incremental.SCOPE_TABLE}") > incremental.WHOLE_SHARE * patients:
+            how.by_time[criterion.id] = incremental.criterion_scope(con, criterion.id)
+            if (
+                scalar(con, f"select count(*) from {incremental.SCOPE_TABLE}")
+                > incremental.WHOLE_SHARE * patients
+            ):
                 how.whole.append(criterion.id)
                 con.execute("delete from criteria_results where criterion_id = ?", [criterion.id])
                 _evaluate_again(con, criterion, patients, "select patient_id from main.stg_patients", how)
             else:
                 scoped.append(criterion)
-        with incremental.shadowed(con, as_of, [c.id for c in scoped]):
+        with incremental.shadowed(con, [c.id for c in scoped]):
             for criterion in scoped:
-                incremental.criterion_scope(con, criterion.id, as_of)
+                incremental.criterion_scope(con, criterion.id)
                 con.execute(
                     "delete from criteria_results where criterion_id = ? and patient_id in "
                     f"(select s.patient_id from {incremental.SCOPE_TABLE} as s)",
@@ -426,6 +436,12 @@ def changes_on_expression(con: duckdb.DuckDBPyConnection, view: str) -> str:
         # greatest() skips NULLs: NULL (never by time alone) is kept as NULL
         return "if(changes_on is null, null, greatest(cast(changes_on as date), cast(as_of() + 1 as date)))"
     return "cast(as_of() + 1 as date)"
+
+
+def without_changes_on(con: duckdb.DuckDBPyConnection, trial: Trial) -> list[str]:
+    """The trial's criteria whose view gives no `changes_on` (current schema: the
+    trial's): their results are evaluated again every night."""
+    return [c.id for c in trial.criteria if "changes_on" not in views_columns(con, ident(f"crit_{c.id}"))]
 
 
 def views_columns(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:

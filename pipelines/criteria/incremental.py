@@ -11,10 +11,13 @@ re-evaluating only the patients who need it, criterion by criterion:
 * for criterion c, every patient whose stored `changes_on` for c has come: the first
   as-of date on which c's result could differ by time alone (NULL: never by time alone).
 
+A criterion due for more than WHOLE_SHARE of the patients is evaluated for all of them.
+
 The rest keep their rows. Evidence that names the as-of date is stored twice: resolved
-in `evidence` and as a template in `evidence_template` (the date replaced by AS_OF_TOKEN,
-see macro `as_of_text()` in sql/cohort/trial_macros.sql); a row kept for another as-of
-date gets its evidence from its template, identical to what a full evaluation writes.
+in `evidence` and as a template in `evidence_template` (the date a placeholder, see
+macros `as_of_text()` and `as_of_text_months_before()` in sql/cohort/trial_macros.sql);
+a row kept for another as-of date gets its evidence from its template, identical to
+what a full evaluation writes.
 
 A complete evaluation is needed (`plan` returns the reason) when: `--full` was asked;
 there is no stored evaluation, or it was made by other code, staging code or reference
@@ -23,8 +26,9 @@ moved backwards; a load was retired (a full refresh) or a load the stored evalua
 read is no longer loaded.
 
 While a criterion is re-materialised for a set of patients, the trial's schema holds one
-view per staged table (`SHADOWED_TABLES`) that reads the table in `main` restricted to
-those patients: criterion SQL names the staged tables unqualified and DuckDB resolves a
+view per staged table (`SHADOWED_TABLES`) that reads a temporary copy of the table's
+rows of the patients to re-evaluate (one scan of each table per trial), restricted to
+the criterion's patients: criterion SQL names the staged tables unqualified and DuckDB resolves a
 view's names in the view's own schema first, so every criterion, macro and
 `patient_diseases` reads only those patients' rows, unchanged.
 """
@@ -46,7 +50,8 @@ from pipelines.warehouse import fingerprint as fingerprints
 from pipelines.warehouse.connect import ident, scalar
 
 # Stands for the as-of date in evidence while criteria are materialised (between two
-# chr(1): a control character no drop's text holds; macro resolve_as_of_text).
+# chr(1), a control character clinical text does not use; macro resolve_as_of_text keeps
+# a chr(1) of the data that does not enclose a placeholder).
 AS_OF_TOKEN = "\x01as_of\x01"
 # The tables restricted to the re-evaluated patients while a criterion is re-materialised.
 SHADOWED_TABLES = STAGED_DATA_TABLES
@@ -69,6 +74,8 @@ class Plan:
     by_time: dict[str, int] = field(default_factory=dict)
     # criteria evaluated for every patient (due for more than WHOLE_SHARE of them)
     whole: list[str] = field(default_factory=list)
+    # criteria whose view gives no changes_on (evaluated again every night)
+    no_changes_on: list[str] = field(default_factory=list)
     patients: int = 0
     rows: int = 0
     total_rows: int = 0
@@ -76,8 +83,9 @@ class Plan:
     def summary(self) -> dict:
         """For run.json: the mode, why, and how many patients x criteria were evaluated."""
         if self.mode == "full":
-            return {"mode": "full", "reason": self.reason}
+            return {"mode": "full", "reason": self.reason, "criteria_without_changes_on": self.no_changes_on}
         return {
+            "criteria_without_changes_on": self.no_changes_on,
             "mode": "incremental",
             "reason": self.reason,
             "patients_new_data": self.new_data,
@@ -153,9 +161,10 @@ def record_state(con: duckdb.DuckDBPyConnection, as_of: date, key: str) -> None:
     )
 
 
-def base_scope(con: duckdb.DuckDBPyConnection, trial_id: str, p: Plan) -> None:
-    """Table `incremental_base` (current schema): the patients re-evaluated on every
-    criterion, with new staged rows or with a screening event of the trial."""
+def base_scope(con: duckdb.DuckDBPyConnection, trial_id: str, p: Plan, as_of: date) -> None:
+    """Temporary tables: `incremental_base`, the patients re-evaluated on every criterion
+    (new staged rows, or a screening event of the trial), and `incremental_due`, each
+    stored result due to change by `as_of` (criterion, patient)."""
     unions = " union ".join(
         f"select patient_id from main.{ident(t)} "
         "where _load_id not in (select e.load_id from evaluation_loads as e)"
@@ -171,43 +180,45 @@ def base_scope(con: duckdb.DuckDBPyConnection, trial_id: str, p: Plan) -> None:
         "create or replace temp table incremental_base as select patient_id from "
         "incremental_new union select patient_id from incremental_events"
     )
+    con.execute(
+        "create or replace temp table incremental_due as select criterion_id, patient_id "
+        "from criteria_results where changes_on <= ? and patient_id not in "
+        "(select b.patient_id from temp.main.incremental_base as b)",
+        [as_of],
+    )
     p.new_data = scalar(con, "select count(*) from incremental_new")
     p.screening = scalar(con, "select count(*) from incremental_events")
 
 
-def criterion_scope(con: duckdb.DuckDBPyConnection, criterion_id: str, as_of: date) -> int:
+def criterion_scope(con: duckdb.DuckDBPyConnection, criterion_id: str) -> int:
     """Fill SCOPE_TABLE with the patients to re-evaluate on `criterion_id`: the base ones
-    and those whose stored result for it changes on or before `as_of`; return how many
-    are due by time alone (not in the base)."""
+    and those whose stored result for it is due; return how many are due by time alone
+    (not in the base)."""
     con.execute(f"delete from {SCOPE_TABLE}")
     con.execute(
-        f"insert into {SCOPE_TABLE} "
-        "select patient_id from temp.main.incremental_base union "
-        "select patient_id from criteria_results where criterion_id = ? and changes_on <= ?",
-        [criterion_id, as_of],
+        f"insert into {SCOPE_TABLE} select patient_id from temp.main.incremental_base "
+        "union all select patient_id from temp.main.incremental_due where criterion_id = ?",
+        [criterion_id],
     )
     return scalar(
-        con,
-        "select count(*) from criteria_results where criterion_id = ? and changes_on <= ? "
-        "and patient_id not in (select patient_id from temp.main.incremental_base)",
-        [criterion_id, as_of],
+        con, "select count(*) from temp.main.incremental_due where criterion_id = ?", [criterion_id]
     )
 
 
 @contextmanager
-def shadowed(con: duckdb.DuckDBPyConnection, as_of: date, criterion_ids: list[str]) -> Iterator[None]:
+def shadowed(con: duckdb.DuckDBPyConnection, criterion_ids: list[str]) -> Iterator[None]:
     """While open, the staged tables read from the trial's schema (the current one) hold
     only the patients of SCOPE_TABLE (which must exist; views read it when queried).
 
     Each staged table is read once: the rows of every patient any of `criterion_ids` will
-    evaluate again (the base ones, and those with a result due by `as_of`) are copied
+    evaluate again (the base ones, and those with a result due) are copied
     into a temporary table, and the views filter that copy, so that a criterion's many reads of
     a staged table scan a copy of its patients' rows only, not the whole table."""
     con.execute(
         "create or replace temp table incremental_any as select patient_id from "
-        "temp.main.incremental_base union select patient_id from criteria_results "
-        "where changes_on <= ? and criterion_id in ?",
-        [as_of, criterion_ids or [""]],
+        "temp.main.incremental_base union select patient_id from temp.main.incremental_due "
+        "where criterion_id in ?",
+        [criterion_ids or [""]],
     )
     try:
         for table in SHADOWED_TABLES:
@@ -232,7 +243,13 @@ def shadowed(con: duckdb.DuckDBPyConnection, as_of: date, criterion_ids: list[st
 def drop_scope(con: duckdb.DuckDBPyConnection) -> None:
     """Remove the working tables of an incremental evaluation (current schema)."""
     con.execute(f"drop table if exists {SCOPE_TABLE}")
-    for name in ("incremental_new", "incremental_events", "incremental_base", "incremental_all"):
+    for name in (
+        "incremental_new",
+        "incremental_events",
+        "incremental_base",
+        "incremental_due",
+        "incremental_all",
+    ):
         con.execute(f"drop table if exists temp.main.{name}")
 
 

@@ -23,26 +23,26 @@ create or replace macro as_of_text_months_before(months) as (
 );
 
 -- Evidence with its placeholders replaced by the dates they stand for on the as-of date
--- `as_of_date` (chr(1) 'as_of' chr(1), chr(1) 'as_of-60m' chr(1)); a literal date (a
--- lambda cannot read run_context).
+-- `as_of_date`: chr(1) 'as_of' chr(1), and one look-back placeholder chr(1) 'as_of-60m'
+-- chr(1) (a text holds at most one: one criterion's look-back).
 create or replace macro resolve_as_of_text(evidence_text, as_of_date) as (
-    array_to_string(
-        list_transform(
-            string_split(evidence_text, chr(1)),
-            lambda part, i: if(
-                i % 2 = 0 and regexp_full_match(part, 'as_of(-\d+m)?'),
-                strftime(
-                    cast(
-                        as_of_date - to_months(coalesce(try_cast(regexp_extract(part, '-(\d+)m$', 1) as integer), 0))
-                        as date
-                    ),
-                    '%Y-%m-%d'
-                ),
-                -- a chr(1) of the data itself is kept
-                if(i % 2 = 0, chr(1) || part || chr(1), part)
-            )
-        ),
-        ''
+    replace(
+        replace(evidence_text, chr(1) || 'as_of' || chr(1), strftime(as_of_date, '%Y-%m-%d')),
+        chr(1) || 'as_of-' || regexp_extract(evidence_text, chr(1) || 'as_of-(\d+)m' || chr(1), 1)
+        || 'm' || chr(1),
+        strftime(
+            cast(
+                as_of_date - to_months(
+                    coalesce(
+                        try_cast(
+                            regexp_extract(evidence_text, chr(1) || 'as_of-(\d+)m' || chr(1), 1) as integer
+                        ),
+                        0
+                    )
+                ) as date
+            ),
+            '%Y-%m-%d'
+        )
     )
 );
 
@@ -150,7 +150,7 @@ create or replace macro latest_result(measure_name, window_days) as table
         -- window the day after its last day in it (then none is in the window)
         least(
             n.next_result_date,
-            cast(w.result_date + cast(window_days as integer) + 1 as date)
+            cast(w.result_date + cast(window_days as integer) + 1 as date)  -- noqa: RF02
         ) as changes_on
     from newest as n
     left join in_window as w on n.patient_id = w.patient_id;
@@ -213,23 +213,59 @@ create or replace macro latest_in_valueset(valueset_name) as table
 -- criterion reads, so the date is never late.
 create or replace macro date_changes(source_name, valueset_name, day_offsets, month_offsets) as table
     with dates as (
-        select l.patient_id, l.result_date as d, l.code_system, l.code, null as ingredient
-        from stg_labs as l where source_name = 'labs'
+        select
+            l.patient_id,
+            l.result_date as d,
+            l.code_system,
+            l.code,
+            cast(null as varchar) as ingredient
+        from stg_labs as l
+        where source_name = 'labs'
         union all
-        select g.patient_id, g.diagnosis_date, g.code_system, g.code, null
-        from stg_diagnoses as g where source_name = 'diagnoses'
+        select
+            g.patient_id,
+            g.diagnosis_date as d,
+            g.code_system,
+            g.code,
+            cast(null as varchar) as ingredient
+        from stg_diagnoses as g
+        where source_name = 'diagnoses'
         union all
-        select r.patient_id, r.procedure_date, r.code_system, r.code, null
-        from stg_procedures as r where source_name = 'procedures'
+        select
+            r.patient_id,
+            r.procedure_date as d,
+            r.code_system,
+            r.code,
+            cast(null as varchar) as ingredient
+        from stg_procedures as r
+        where source_name = 'procedures'
         union all
-        select m.patient_id, m.start_date, m.code_system, m.code, upper(m.ingredient)
-        from stg_medications as m where source_name = 'medications'
+        select
+            m.patient_id,
+            m.start_date as d,
+            m.code_system,
+            m.code,
+            upper(m.ingredient) as ingredient
+        from stg_medications as m
+        where source_name = 'medications'
         union all
-        select m.patient_id, m.end_date, m.code_system, m.code, upper(m.ingredient)
-        from stg_medications as m where source_name = 'medications' and m.end_date is not null
+        select
+            m.patient_id,
+            m.end_date as d,
+            m.code_system,
+            m.code,
+            upper(m.ingredient) as ingredient
+        from stg_medications as m
+        where source_name = 'medications' and m.end_date is not null
         union all
-        select m.patient_id, m.end_date + 1, m.code_system, m.code, upper(m.ingredient)
-        from stg_medications as m where source_name = 'medications' and m.end_date is not null
+        select
+            m.patient_id,
+            m.end_date + 1 as d,
+            m.code_system,
+            m.code,
+            upper(m.ingredient) as ingredient
+        from stg_medications as m
+        where source_name = 'medications' and m.end_date is not null
     ),
 
     wanted as (
@@ -238,12 +274,12 @@ create or replace macro date_changes(source_name, valueset_name, day_offsets, mo
             dt.d
         from dates as dt
         where
-            valueset_name is null
+            valueset_name is null  -- noqa: RF02
             or exists (
                 select 1
                 from valuesets as v
                 where
-                    v.valueset = valueset_name
+                    v.valueset = valueset_name  -- noqa: RF02
                     and (
                         (v.code_system = dt.code_system and starts_with(dt.code, v.code))
                         or (v.code_system = 'INGREDIENT' and dt.ingredient = v.code)
@@ -251,18 +287,26 @@ create or replace macro date_changes(source_name, valueset_name, day_offsets, mo
             )
     ),
 
+    day_offset as (
+        select unnest(day_offsets) as k
+    ),
+
+    month_offset as (
+        select unnest(month_offsets) as m
+    ),
+
     shifted as (
         select
             w.patient_id,
             cast(w.d + cast(o.k as integer) as date) as c
         from wanted as w
-        cross join (select unnest(day_offsets) as k) as o
+        cross join day_offset as o
         union all
         select
             w.patient_id,
             cast(w.d + to_months(cast(o.m as integer)) as date) + cast(j.j as integer) as c
         from wanted as w
-        cross join (select unnest(month_offsets) as m) as o
+        cross join month_offset as o
         cross join range(-1, 5) as j (j)
     )
 

@@ -52,9 +52,14 @@ final as (
     left join infections as i on p.patient_id = i.patient_id
 )
 
--- changes_on: a diagnosis enters on its date and leaves the window on date + window_days + 1
+-- changes_on: a diagnosis enters on its date and leaves the window on
+-- date + window_days + 1
 select
     f.*,
-    dc.changes_on as changes_on
+    dc.changes_on
 from final as f
-left join date_changes('diagnoses', 'serious_infections', [0, (select cast(param('exc_active_infection', 'window_days') as integer) + 1)], cast([] as integer [])) as dc on f.patient_id = dc.patient_id
+left join date_changes(
+    'diagnoses', 'serious_infections',
+    [0, (select cast(param('exc_active_infection', 'window_days') as integer) + 1)],
+    cast([] as integer[])
+) as dc on f.patient_id = dc.patient_id

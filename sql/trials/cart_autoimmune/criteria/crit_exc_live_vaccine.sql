@@ -60,9 +60,14 @@ final as (
     left join vaccines as v on p.patient_id = v.patient_id
 )
 
--- changes_on: an order enters on its start date and leaves the window on start + window_days + 1
+-- changes_on: an order enters on its start date and leaves the window on
+-- start + window_days + 1
 select
     f.*,
-    mc.changes_on as changes_on
+    mc.changes_on
 from final as f
-left join date_changes('medications', 'live_vaccines', [0, (select cast(param('exc_live_vaccine', 'window_days') as integer) + 1)], cast([] as integer [])) as mc on f.patient_id = mc.patient_id
+left join date_changes(
+    'medications', 'live_vaccines',
+    [0, (select cast(param('exc_live_vaccine', 'window_days') as integer) + 1)],
+    cast([] as integer[])
+) as mc on f.patient_id = mc.patient_id

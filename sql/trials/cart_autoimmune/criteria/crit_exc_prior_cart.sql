@@ -57,5 +57,13 @@ select
     f.*,
     least(dc.changes_on, pc.changes_on) as changes_on
 from final as f
-left join date_changes('diagnoses', 'prior_cart', [0], cast([] as integer [])) as dc on f.patient_id = dc.patient_id
-left join date_changes('procedures', 'prior_cart', [0], cast([] as integer [])) as pc on f.patient_id = pc.patient_id
+left join date_changes(
+    'diagnoses', 'prior_cart',
+    [0],
+    cast([] as integer[])
+) as dc on f.patient_id = dc.patient_id
+left join date_changes(
+    'procedures', 'prior_cart',
+    [0],
+    cast([] as integer[])
+) as pc on f.patient_id = pc.patient_id

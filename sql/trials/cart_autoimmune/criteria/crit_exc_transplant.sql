@@ -88,10 +88,19 @@ final as (
     left join decided as r on p.patient_id = r.patient_id
 )
 
--- changes_on: a record enters on its date; GVHD leaves the window on date + window_days + 1
+-- changes_on: a record enters on its date; GVHD leaves the window on
+-- date + window_days + 1
 select
     f.*,
     least(dc.changes_on, pc.changes_on) as changes_on
 from final as f
-left join date_changes('diagnoses', 'transplants', [0, (select cast(param('exc_transplant', 'window_days') as integer) + 1)], cast([] as integer [])) as dc on f.patient_id = dc.patient_id
-left join date_changes('procedures', 'transplants', [0, (select cast(param('exc_transplant', 'window_days') as integer) + 1)], cast([] as integer [])) as pc on f.patient_id = pc.patient_id
+left join date_changes(
+    'diagnoses', 'transplants',
+    [0, (select cast(param('exc_transplant', 'window_days') as integer) + 1)],
+    cast([] as integer[])
+) as dc on f.patient_id = dc.patient_id
+left join date_changes(
+    'procedures', 'transplants',
+    [0, (select cast(param('exc_transplant', 'window_days') as integer) + 1)],
+    cast([] as integer[])
+) as pc on f.patient_id = pc.patient_id

@@ -60,6 +60,6 @@ final as (
 -- changes_on: the next birthday (next 1 January when only the birth year is known)
 select
     f.*,
-    b.changes_on as changes_on
+    b.changes_on
 from final as f
 left join birthday_changes() as b on f.patient_id = b.patient_id

@@ -32,6 +32,10 @@ final as (
 -- changes_on: a diagnosis enters on its date (any age)
 select
     f.*,
-    dc.changes_on as changes_on
+    dc.changes_on
 from final as f
-left join date_changes('diagnoses', 'autoimmune_diseases', [0], cast([] as integer [])) as dc on f.patient_id = dc.patient_id
+left join date_changes(
+    'diagnoses', 'autoimmune_diseases',
+    [0],
+    cast([] as integer[])
+) as dc on f.patient_id = dc.patient_id

@@ -179,19 +179,26 @@ final as (
     cross join limits as l
     left join agents as a on p.patient_id = a.patient_id
     left join steroid as s on p.patient_id = s.patient_id
-)
+),
 
--- changes_on: a running immunosuppressant course grows every day (its days are in the evidence); an order enters on its start date and stops being current the day after its end
-select
-    f.*,
-    least(if(r.running, as_of() + 1, null), mc.changes_on) as changes_on
-from final as f
-left join (
+running as (
     select
         t.patient_id,
         true as running
     from treatments as t
     where t.category = 'immunosuppressant' and t.course_end = as_of()
     group by t.patient_id
-) as r on f.patient_id = r.patient_id
-left join date_changes('medications', 'refractory_treatments', [0], cast([] as integer [])) as mc on f.patient_id = mc.patient_id
+)
+
+-- changes_on: a running immunosuppressant course grows every day (its days are in the
+-- evidence); an order enters on its start date and stops being current the day after its end
+select
+    f.*,
+    least(if(r.running, as_of() + 1, null), mc.changes_on) as changes_on
+from final as f
+left join running as r on f.patient_id = r.patient_id
+left join date_changes(
+    'medications', 'refractory_treatments',
+    [0],
+    cast([] as integer[])
+) as mc on f.patient_id = mc.patient_id

@@ -138,12 +138,17 @@ final as (
     from judged
 )
 
--- changes_on: an order enters on its start date and stops being current the day after its end; the body weight as latest_result says
+-- changes_on: an order enters on its start date and stops being current the day after
+-- its end; the body weight as latest_result says
 select
     f.*,
     least(mc.changes_on, wt.changes_on) as changes_on
 from final as f
-left join date_changes('medications', 'glucocorticoids', [0], cast([] as integer [])) as mc on f.patient_id = mc.patient_id
+left join date_changes(
+    'medications', 'glucocorticoids',
+    [0],
+    cast([] as integer[])
+) as mc on f.patient_id = mc.patient_id
 left join latest_result(
     'body_weight', (select param('exc_glucocorticoid_dose', 'weight_window_days'))
 ) as wt on f.patient_id = wt.patient_id

@@ -79,8 +79,12 @@ judged as (
     left join egfr as e on p.patient_id = e.patient_id
     left join diagnosed as g on p.patient_id = g.patient_id
     -- time alone: a diagnosis or procedure dated after the as-of date enters on its date
-    left join date_changes('diagnoses', 'kidney_failure', [0], cast([] as integer [])) as dc on p.patient_id = dc.patient_id
-    left join date_changes('procedures', 'kidney_failure', [0], cast([] as integer [])) as pc on p.patient_id = pc.patient_id
+    left join
+        date_changes('diagnoses', 'kidney_failure', [0], cast([] as integer[])) as dc
+        on p.patient_id = dc.patient_id
+    left join
+        date_changes('procedures', 'kidney_failure', [0], cast([] as integer[])) as pc
+        on p.patient_id = pc.patient_id
 ),
 
 final as (

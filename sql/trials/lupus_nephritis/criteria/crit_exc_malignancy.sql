@@ -91,9 +91,14 @@ final as (
     left join decided as d on p.patient_id = d.patient_id
 )
 
--- changes_on: a diagnosis enters on its date and leaves the look-back on date + lookback_years years
+-- changes_on: a diagnosis enters on its date and leaves the look-back on
+-- date + lookback_years years
 select
     f.*,
-    dc.changes_on as changes_on
+    dc.changes_on
 from final as f
-left join date_changes('diagnoses', 'malignancy', [0], [(select 12 * cast(param('exc_malignancy', 'lookback_years') as integer))]) as dc on f.patient_id = dc.patient_id
+left join date_changes(
+    'diagnoses', 'malignancy',
+    [0],
+    [(select 12 * cast(param('exc_malignancy', 'lookback_years') as integer))]
+) as dc on f.patient_id = dc.patient_id

@@ -42,6 +42,10 @@ final as (
 -- changes_on: a biopsy enters on its date and leaves the 6-month window about 6 months later
 select
     f.*,
-    pc.changes_on as changes_on
+    pc.changes_on
 from final as f
-left join date_changes('procedures', 'kidney_biopsy', [0], [6]) as pc on f.patient_id = pc.patient_id
+left join date_changes(
+    'procedures', 'kidney_biopsy',
+    [0],
+    [6]
+) as pc on f.patient_id = pc.patient_id
