@@ -183,8 +183,10 @@ def update_criteria(
                 > incremental.WHOLE_SHARE * patients
             ):
                 how.whole.append(criterion.id)
+                con.execute(f"insert into temp.main.incremental_all select * from {incremental.SCOPE_TABLE}")
                 con.execute("delete from criteria_results where criterion_id = ?", [criterion.id])
-                _evaluate_again(con, criterion, patients, "select patient_id from main.stg_patients", how)
+                how.rows += patients
+                _evaluate_again(con, criterion, patients)
             else:
                 scoped.append(criterion)
         with incremental.shadowed(con, [c.id for c in scoped]):
@@ -195,7 +197,9 @@ def update_criteria(
                     f"(select s.patient_id from {incremental.SCOPE_TABLE} as s)",
                     [criterion.id],
                 )
-                _evaluate_again(con, criterion, patients, f"select * from {incremental.SCOPE_TABLE}", how)
+                con.execute(f"insert into temp.main.incremental_all select * from {incremental.SCOPE_TABLE}")
+                how.rows += scalar(con, f"select count(*) from {incremental.SCOPE_TABLE}")
+                _evaluate_again(con, criterion, patients)
         how.patients = scalar(con, "select count(distinct patient_id) from temp.main.incremental_all")
     finally:
         incremental.drop_scope(con)
@@ -203,13 +207,9 @@ def update_criteria(
     how.by_time = {k: v for k, v in how.by_time.items() if v}
 
 
-def _evaluate_again(
-    con: duckdb.DuckDBPyConnection, criterion: Criterion, patients: int, who: str, how: Plan
-) -> None:
-    """Insert `criterion`'s rows (its rows of the patients `who` selects deleted before),
-    check the whole criterion, apply decisions; count the rows and patients in `how`."""
-    con.execute(f"insert into temp.main.incremental_all {who}")
-    how.rows += scalar(con, f"select count(*) from ({who})")
+def _evaluate_again(con: duckdb.DuckDBPyConnection, criterion: Criterion, patients: int) -> None:
+    """Insert `criterion`'s rows (its rows of the patients evaluated again deleted
+    before), check the whole criterion, apply the decisions on it."""
     _insert_criterion(con, criterion)
     check_criterion(con, criterion, patients)
     apply_decisions(con, criterion)

@@ -72,7 +72,8 @@ class Plan:
     new_data: int = 0
     screening: int = 0
     by_time: dict[str, int] = field(default_factory=dict)
-    # criteria evaluated for every patient (due for more than WHOLE_SHARE of them)
+    # criteria evaluated for every patient (due for more than WHOLE_SHARE of them); their
+    # rows all count in `rows`, their patients in `patients` only when due
     whole: list[str] = field(default_factory=list)
     # criteria whose view gives no changes_on (evaluated again every night)
     no_changes_on: list[str] = field(default_factory=list)
