@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         default=None,
         help="stage, check and evaluate every patient (default: only the new loads' patients "
-        "when nothing else changed)",
+        "are staged and checked, and only the patients with new rows, screening events or a "
+        "result due to change by time are evaluated, when nothing else changed)",
     )
 
     explain = sub.add_parser("explain", help="every criterion of one patient: status and evidence")

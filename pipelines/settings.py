@@ -78,7 +78,9 @@ class Settings(BaseSettings):
     full: bool = Field(
         default=False,
         description="Stage, check and evaluate every patient, reusing nothing of earlier runs "
-        "(by default a night's delta re-stages and checks only its new loads' patients).",
+        "(by default a night's delta re-stages and checks only its new loads' patients, and "
+        "evaluates only the patients with new rows, screening events or a result due to "
+        "change by time).",
     )
     fhir_site_extension: str | None = Field(
         default=None,

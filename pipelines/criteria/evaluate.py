@@ -15,6 +15,7 @@ that is rolled back (`pipelines/tools/whatif.py`).
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
@@ -23,6 +24,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.criteria import incremental
+from pipelines.criteria.incremental import AS_OF_TOKEN, Plan
 from pipelines.criteria.trials import Criterion, Trial
 from pipelines.errors import TrialConfigError
 from pipelines.settings import SQL_DIR
@@ -71,12 +74,18 @@ def evaluate_trial(
     as_of: date,
     overrides: Mapping[str, float | str] | None = None,
     progress: Callable[[str], None] | None = None,
+    full: bool = False,
 ) -> dict[str, int]:
     """Build the trial's schema and materialise its criteria; return status counts.
     `progress`, when given, gets a line now and then while the criteria are materialised
-    (see `materialise_criteria`)."""
+    (see `materialise_criteria`). The stored evaluation is brought up to date
+    incrementally when it can be (`pipelines/criteria/incremental.py`), unless `full`;
+    `last_plan` tells which way it went."""
     schema = trial.id
     con.execute(f"create schema if not exists {ident(schema)}")
+    key = incremental.incremental_key(trial, _param_rows(trial, overrides or {}), _CODE_DIRS)
+    how = incremental.plan(con, trial, as_of, key, full)
+    stored_as_of = _stored_as_of(con, trial) if how.mode == "incremental" else None
     con.execute(f"set schema = '{schema}'")
     try:
         # No fingerprint until the evaluation is complete: a failed one is never "current".
@@ -90,13 +99,120 @@ def evaluate_trial(
                 con.execute(f"create or replace view {view} as {read_sql(criterion.file)}")
             except duckdb.Error as err:
                 raise TrialConfigError(f"{criterion.file}: {str(err).splitlines()[0]}") from None
-        materialise_criteria(con, trial, progress)
+        how.no_changes_on = without_changes_on(con, trial)
+        if how.mode == "incremental":
+            update_criteria(con, trial, as_of, how, stored_as_of != as_of)
+        else:
+            materialise_criteria(con, trial, progress)
         _create_views(con, COHORT_DIR, COHORT_VIEWS)
         _create_views(con, SCREENING_DIR, SCREENING_VIEWS)
+        incremental.record_state(con, as_of, key)
+        _record_plan(con, how)
         con.execute("insert into evaluation values (?)", [fingerprint(con, trial, as_of)])
     finally:
         con.execute("set schema = 'main'")
     return status_counts(con, trial)
+
+
+# What an incremental evaluation must share with the stored one besides the trial's folder
+# and the staging code (see incremental.incremental_key).
+_CODE_DIRS = (COHORT_DIR, SCREENING_DIR, Path(__file__).parent)
+
+
+def _stored_as_of(con: duckdb.DuckDBPyConnection, trial: Trial) -> date:
+    return scalar(con, f"select as_of from {ident(trial.id)}.evaluation_state")
+
+
+def _record_plan(con: duckdb.DuckDBPyConnection, how: Plan) -> None:
+    """Table `evaluation_mode` (current schema): how the last evaluation went (JSON)."""
+    con.execute(
+        "create or replace table evaluation_mode as select cast(? as json) as summary",
+        [json.dumps(how.summary(), sort_keys=True)],
+    )
+
+
+def last_plan(con: duckdb.DuckDBPyConnection, trial: Trial) -> dict:
+    """How the trial's last evaluation went: {'mode': 'full', 'reason': ...} or the
+    incremental counts (`incremental.Plan.summary`)."""
+    text = scalar(con, f"select summary from {ident(trial.id)}.evaluation_mode")
+    return json.loads(text)
+
+
+def plan_line(trial: Trial, summary: Mapping) -> str:
+    """One log line from `last_plan`'s summary (counts only)."""
+    missing = summary.get("criteria_without_changes_on") or []
+    note = (
+        f"; {len(missing)} criteria give no changes_on, evaluated every night: {', '.join(missing)}"
+        if missing
+        else ""
+    )
+    if summary.get("mode") != "incremental":
+        return f"{trial.id}: full evaluation ({summary.get('reason')}){note}"
+    timed = sum(summary["patients_by_time"].values())
+    return (
+        f"{trial.id}: incremental evaluation ({summary['reason']}): "
+        f"{summary['patients_reevaluated']} patients re-evaluated "
+        f"({summary['patients_new_data']} with new rows, {summary['patients_screening_events']} "
+        f"with screening events; {timed} patient x criterion results due by time); "
+        f"{summary['rows_reevaluated']} of {summary['rows_total']} results evaluated again{note}"
+    )
+
+
+def update_criteria(
+    con: duckdb.DuckDBPyConnection, trial: Trial, as_of: date, how: Plan, moved: bool
+) -> None:
+    """Bring the stored `criteria_results` (current schema: the trial's) to `as_of` and
+    the staged tables: per criterion, the patients with new rows or screening events and
+    those whose result is due to change by time alone are evaluated again; the others
+    keep their rows (their evidence re-dated from its template when the date `moved`).
+    A criterion due for more than incremental.WHOLE_SHARE of the patients is evaluated
+    for every patient, unrestricted (cheaper than restricting most of them). Fills `how`."""
+    _create_views(con, SCREENING_DIR, (DECISIONS_VIEW,))
+    patients = scalar(con, "select count(*) from main.stg_patients")
+    if moved:
+        incremental.resolve_kept_evidence(con, as_of)
+    incremental.base_scope(con, trial.id, how, as_of)
+    con.execute("create or replace temp table incremental_all (patient_id varchar)")
+    con.execute(f"create or replace table {incremental.SCOPE_TABLE} (patient_id varchar)")
+    try:
+        scoped = []
+        for criterion in trial.criteria:
+            how.by_time[criterion.id] = incremental.criterion_scope(con, criterion.id)
+            if (
+                scalar(con, f"select count(*) from {incremental.SCOPE_TABLE}")
+                > incremental.WHOLE_SHARE * patients
+            ):
+                how.whole.append(criterion.id)
+                con.execute(f"insert into temp.main.incremental_all select * from {incremental.SCOPE_TABLE}")
+                con.execute("delete from criteria_results where criterion_id = ?", [criterion.id])
+                how.rows += patients
+                _evaluate_again(con, criterion, patients)
+            else:
+                scoped.append(criterion)
+        with incremental.shadowed(con, [c.id for c in scoped]):
+            for criterion in scoped:
+                incremental.criterion_scope(con, criterion.id)
+                con.execute(
+                    "delete from criteria_results where criterion_id = ? and patient_id in "
+                    f"(select s.patient_id from {incremental.SCOPE_TABLE} as s)",
+                    [criterion.id],
+                )
+                con.execute(f"insert into temp.main.incremental_all select * from {incremental.SCOPE_TABLE}")
+                how.rows += scalar(con, f"select count(*) from {incremental.SCOPE_TABLE}")
+                _evaluate_again(con, criterion, patients)
+        how.patients = scalar(con, "select count(distinct patient_id) from temp.main.incremental_all")
+    finally:
+        incremental.drop_scope(con)
+    how.total_rows = patients * len(trial.criteria)
+    how.by_time = {k: v for k, v in how.by_time.items() if v}
+
+
+def _evaluate_again(con: duckdb.DuckDBPyConnection, criterion: Criterion, patients: int) -> None:
+    """Insert `criterion`'s rows (its rows of the patients evaluated again deleted
+    before), check the whole criterion, apply the decisions on it."""
+    _insert_criterion(con, criterion)
+    check_criterion(con, criterion, patients)
+    apply_decisions(con, criterion)
 
 
 def _create_views(con: duckdb.DuckDBPyConnection, folder: Path, names: Sequence[str]) -> None:
@@ -188,8 +304,9 @@ def _write_context(
     overrides: Mapping[str, float | str],
 ) -> None:
     con.execute(
-        "create or replace table run_context as select cast(? as date) as as_of, ? as trial_id",
-        [as_of, trial.id],
+        "create or replace table run_context as select cast(? as date) as as_of, ? as trial_id, "
+        "strftime(cast(? as date), '%Y-%m-%d') as as_of_label",
+        [as_of, trial.id, as_of],
     )
     con.execute(
         "create or replace table params (criterion_id varchar, name varchar, "
@@ -260,7 +377,8 @@ def materialise_criteria(
     con.execute(
         "create or replace table criteria_results (patient_id varchar, criterion_id varchar, "
         "kind varchar, status varchar, evidence varchar, evidence_date date, "
-        "status_source varchar, computed_status varchar, evidence_fingerprint varchar)"
+        "status_source varchar, computed_status varchar, evidence_fingerprint varchar, "
+        "changes_on date, evidence_template varchar)"
     )
     _create_views(con, SCREENING_DIR, (DECISIONS_VIEW,))
     patients = scalar(con, "select count(*) from stg_patients")
@@ -280,15 +398,60 @@ def materialise_criterion(con: duckdb.DuckDBPyConnection, criterion: Criterion, 
     """Insert one criterion's rows into `criteria_results` (current schema: the trial's),
     check them (exactly one row per patient, a known status, its own id), then apply the
     coordinators' decisions on it (`apply_decisions`)."""
+    _insert_criterion(con, criterion)
+    check_criterion(con, criterion, patients)
+    apply_decisions(con, criterion)
+
+
+def _insert_criterion(con: duckdb.DuckDBPyConnection, criterion: Criterion) -> None:
+    """Insert the rows of view crit_<id> into `criteria_results`.
+
+    The view's evidence is made with placeholders standing for the as-of date and dates
+    computed from it (macros `as_of_text()`, `as_of_text_months_before()`), resolved
+    here (`resolve_as_of_text()`); a row whose evidence names such a date keeps the
+    unresolved text in `evidence_template`. `changes_on` is the view's, or the day after
+    the as-of date when the view gives none (`changes_on_expression`)."""
     view = ident(f"crit_{criterion.id}")
+    changes_on = changes_on_expression(con, view)
+    resolved = incremental.resolve_expression("evidence", scalar(con, "select as_of from run_context"))
+    con.execute("update run_context set as_of_label = ?", [AS_OF_TOKEN])
     try:
         con.execute(
             f"insert into criteria_results select patient_id, criterion_id, ?, status, "
-            f"evidence, evidence_date, 'data', status, null from {view}",
+            f"if(contains(evidence, chr(1)), {resolved}, evidence), "
+            f"evidence_date, 'data', status, null, {changes_on}, "
+            f"if(contains(evidence, chr(1)), evidence, null) from {view}",
             [criterion.kind],
         )
     except duckdb.Error as err:
         raise TrialConfigError(f"{criterion.file}: {str(err).splitlines()[0]}") from None
+    finally:
+        con.execute("update run_context set as_of_label = strftime(as_of, '%Y-%m-%d')")
+
+
+def changes_on_expression(con: duckdb.DuckDBPyConnection, view: str) -> str:
+    """SQL for a row's `changes_on`: the view's column, never earlier than the day after
+    the as-of date; a view without one changes every day (the safe default)."""
+    if "changes_on" in views_columns(con, view):
+        # greatest() skips NULLs: NULL (never by time alone) is kept as NULL
+        return "if(changes_on is null, null, greatest(cast(changes_on as date), cast(as_of() + 1 as date)))"
+    return "cast(as_of() + 1 as date)"
+
+
+def without_changes_on(con: duckdb.DuckDBPyConnection, trial: Trial) -> list[str]:
+    """The trial's criteria whose view gives no `changes_on` (current schema: the
+    trial's): their results are evaluated again every night."""
+    return [c.id for c in trial.criteria if "changes_on" not in views_columns(con, ident(f"crit_{c.id}"))]
+
+
+def views_columns(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:
+    """The column names of a view (or table) of the current schema."""
+    return [row[0] for row in con.execute(f"describe {view}").fetchall()]
+
+
+def check_criterion(con: duckdb.DuckDBPyConnection, criterion: Criterion, patients: int) -> None:
+    """Exactly one row per patient of `criteria_results` for `criterion`, a known status
+    and its own id; else TrialConfigError naming the criterion's file."""
     rows, distinct, bad_status, wrong_id = con.execute(
         "select count(*), count(distinct patient_id), "
         "count(*) filter (where status not in ('met', 'not_met', 'unknown', 'manual') "
@@ -306,7 +469,6 @@ def materialise_criterion(con: duckdb.DuckDBPyConnection, criterion: Criterion, 
             f"{criterion.file}: status must be one of {', '.join(STATUSES)} and "
             f"criterion_id must be {criterion.id!r}"
         )
-    apply_decisions(con, criterion)
 
 
 def apply_decisions(con: duckdb.DuckDBPyConnection, criterion: Criterion) -> None:

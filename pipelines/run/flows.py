@@ -142,10 +142,13 @@ def _stage(warehouse: Path, plan: StagingPlan, run_id: str) -> dict[str, int]:
     return counts
 
 
-def _evaluate(warehouse: Path, chosen: list[Trial], as_of: date) -> dict[str, TrialEvaluation]:
+def _evaluate(
+    warehouse: Path, chosen: list[Trial], as_of: date, full: bool = False
+) -> dict[str, TrialEvaluation]:
     """Evaluate every trial on the staged tables, the trials at once (each writes only
-    its own schema; DuckDB runs their queries side by side)."""
-    futures = {trial.id: evaluate_trial.submit(warehouse, trial, as_of) for trial in chosen}
+    its own schema; DuckDB runs their queries side by side); incrementally where the
+    stored evaluation allows it, unless `full` (`pipelines/criteria/incremental.py`)."""
+    futures = {trial.id: evaluate_trial.submit(warehouse, trial, as_of, full) for trial in chosen}
     wait(list(futures.values()))  # every trial done (or failed) before any error is raised
     results = {trial_id: future.result() for trial_id, future in futures.items()}
     for trial_id, result in results.items():
@@ -253,7 +256,7 @@ def _scan(s: Settings, chosen: list[Trial], run_id: str) -> dict[str, Any]:
         else:
             remember_validated(s, key, run_id, checked, work_dir)
         t2 = time.monotonic()
-        evaluated = _evaluate(s.warehouse, chosen, s.as_of)
+        evaluated = _evaluate(s.warehouse, chosen, s.as_of, s.full)
         timings.update({**checked.timings, "criteria": round(time.monotonic() - t2, 3)})
         t2 = time.monotonic()
         infos = {
@@ -269,6 +272,7 @@ def _scan(s: Settings, chosen: list[Trial], run_id: str) -> dict[str, Any]:
                 funnel=evaluated[trial.id].funnel,
                 validation=validation,
                 timings=timings,
+                evaluation=evaluated[trial.id].evaluation,
             )
             for trial in chosen
         }

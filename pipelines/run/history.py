@@ -180,8 +180,10 @@ def run_info(
     funnel: list[dict[str, Any]],
     validation: dict[str, Any],
     timings: dict[str, float],
+    evaluation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The content of run.json for one trial of a run."""
+    """The content of run.json for one trial of a run (`evaluation`: how its criteria
+    were evaluated, full or incremental, with the patients re-evaluated and why)."""
     return {
         "run_id": run_id,
         "trial": {"id": trial.id, "title": trial.title},
@@ -202,6 +204,7 @@ def run_info(
         "validation": validation,
         "statuses": statuses,
         "funnel": funnel,
+        "evaluation": evaluation or {},
         "timings_seconds": timings,
         "provenance": sql_checksums(trial),
     }

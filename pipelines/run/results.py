@@ -28,6 +28,8 @@ class TrialEvaluation:
 
     statuses: dict[str, int]
     funnel: list[dict[str, Any]] = field(default_factory=list)
+    # how the criteria were evaluated (pipelines.criteria.evaluate.last_plan)
+    evaluation: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

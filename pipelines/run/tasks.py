@@ -115,12 +115,15 @@ def gate_validation(
 
 
 @task(cache_policy=NO_CACHE)
-def evaluate_trial(warehouse: Path, trial: Trial, as_of: date) -> TrialEvaluation:
-    """Evaluate one trial's criteria, eligibility and funnel."""
+def evaluate_trial(warehouse: Path, trial: Trial, as_of: date, full: bool = False) -> TrialEvaluation:
+    """Evaluate one trial's criteria (incrementally unless `full` or not possible),
+    eligibility and funnel; one line says how the criteria were evaluated."""
     with open_warehouse(warehouse) as con:
-        statuses = evaluate.evaluate_trial(con, trial, as_of, progress=say)
+        statuses = evaluate.evaluate_trial(con, trial, as_of, progress=say, full=full)
         funnel = evaluate.funnel(con, trial)
-    return TrialEvaluation(statuses=statuses, funnel=funnel)
+        how = evaluate.last_plan(con, trial)
+    say(evaluate.plan_line(trial, how), event="evaluation", trial=trial.id, evaluation=how)
+    return TrialEvaluation(statuses=statuses, funnel=funnel, evaluation=how)
 
 
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)

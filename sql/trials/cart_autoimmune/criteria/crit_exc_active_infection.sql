@@ -44,7 +44,7 @@ final as (
             || strftime(i.last_date, '%Y-%m-%d')
             || '; systemic treatment is not in the extracts: reviewer confirms',
             'no serious infection recorded within ' || cast(l.window_days as integer)
-            || ' days before ' || strftime(as_of(), '%Y-%m-%d')
+            || ' days before ' || as_of_text()
         ) as evidence,
         i.last_date as evidence_date
     from stg_patients as p
@@ -52,4 +52,14 @@ final as (
     left join infections as i on p.patient_id = i.patient_id
 )
 
-select * from final
+-- changes_on: a diagnosis enters on its date and leaves the window on
+-- date + window_days + 1
+select
+    f.*,
+    dc.changes_on
+from final as f
+left join date_changes(
+    'diagnoses', 'serious_infections',
+    [0, (select cast(param('exc_active_infection', 'window_days') as integer) + 1)],
+    cast([] as integer[])
+) as dc on f.patient_id = dc.patient_id

@@ -52,7 +52,7 @@ final as (
             'vaccine ' || v.verify || ' on ' || strftime(v.verify_date, '%Y-%m-%d')
             || ': live or not cannot be told from the code, verify the product',
             'no live vaccine within ' || cast(l.window_days as integer)
-            || ' days before ' || strftime(as_of(), '%Y-%m-%d')
+            || ' days before ' || as_of_text()
         ) as evidence,
         coalesce(v.live_date, v.verify_date) as evidence_date
     from stg_patients as p
@@ -60,4 +60,14 @@ final as (
     left join vaccines as v on p.patient_id = v.patient_id
 )
 
-select * from final
+-- changes_on: an order enters on its start date and leaves the window on
+-- start + window_days + 1
+select
+    f.*,
+    mc.changes_on
+from final as f
+left join date_changes(
+    'medications', 'live_vaccines',
+    [0, (select cast(param('exc_live_vaccine', 'window_days') as integer) + 1)],
+    cast([] as integer[])
+) as mc on f.patient_id = mc.patient_id

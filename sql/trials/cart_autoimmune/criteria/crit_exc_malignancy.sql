@@ -67,7 +67,7 @@ final as (
         coalesce(
             'malignancy ' || d.malignant || ' on ' || strftime(d.malignant_date, '%Y-%m-%d'),
             d.verify,
-            'no malignancy recorded on or before ' || strftime(as_of(), '%Y-%m-%d')
+            'no malignancy recorded on or before ' || as_of_text()
         )
         || coalesce('; not counted (protocol exception): ' || d.excepted, '') as evidence,
         coalesce(d.malignant_date, d.verify_date) as evidence_date
@@ -75,4 +75,13 @@ final as (
     left join decided as d on p.patient_id = d.patient_id
 )
 
-select * from final
+-- changes_on: a diagnosis enters on its date (look-back of any age)
+select
+    f.*,
+    dc.changes_on
+from final as f
+left join date_changes(
+    'diagnoses', 'malignancy',
+    [0],
+    cast([] as integer[])
+) as dc on f.patient_id = dc.patient_id

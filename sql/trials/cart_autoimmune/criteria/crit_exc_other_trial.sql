@@ -8,7 +8,9 @@ with final as (
         'exc_other_trial' as criterion_id,
         'manual' as status,
         'to verify at screening: participation in another clinical trial within 3 months' as evidence,
-        cast(null as date) as evidence_date
+        cast(null as date) as evidence_date,
+        -- decided by a person: time alone never changes it
+        cast(null as date) as changes_on
     from stg_patients
 )
 

@@ -52,4 +52,18 @@ final as (
     left join cart as c on p.patient_id = c.patient_id
 )
 
-select * from final
+-- changes_on: a diagnosis or procedure enters on its date (any age)
+select
+    f.*,
+    least(dc.changes_on, pc.changes_on) as changes_on
+from final as f
+left join date_changes(
+    'diagnoses', 'prior_cart',
+    [0],
+    cast([] as integer[])
+) as dc on f.patient_id = dc.patient_id
+left join date_changes(
+    'procedures', 'prior_cart',
+    [0],
+    cast([] as integer[])
+) as pc on f.patient_id = pc.patient_id

@@ -50,4 +50,14 @@ final as (
     left join flags as f on p.patient_id = f.patient_id
 )
 
-select * from final
+-- changes_on: a diagnosis enters on its date and leaves the window on
+-- date + window_days + 1
+select
+    f.*,
+    dc.changes_on
+from final as f
+left join date_changes(
+    'diagnoses', 'severe_comorbidity_flags',
+    [0, (select cast(param('exc_severe_comorbidity', 'window_days') as integer) + 1)],
+    cast([] as integer[])
+) as dc on f.patient_id = dc.patient_id

@@ -80,7 +80,7 @@ final as (
                 || strftime(r.other_date, '%Y-%m-%d') || ', verify (corneal and hair do not count)'
             ), ''),
             'no transplant recorded, no GVHD within ' || cast(l.window_days as integer)
-            || ' days before ' || strftime(as_of(), '%Y-%m-%d')
+            || ' days before ' || as_of_text()
         ) as evidence,
         coalesce(r.transplant_date, greatest(r.gvhd_date, r.other_date)) as evidence_date
     from stg_patients as p
@@ -88,4 +88,19 @@ final as (
     left join decided as r on p.patient_id = r.patient_id
 )
 
-select * from final
+-- changes_on: a record enters on its date; GVHD leaves the window on
+-- date + window_days + 1
+select
+    f.*,
+    least(dc.changes_on, pc.changes_on) as changes_on
+from final as f
+left join date_changes(
+    'diagnoses', 'transplants',
+    [0, (select cast(param('exc_transplant', 'window_days') as integer) + 1)],
+    cast([] as integer[])
+) as dc on f.patient_id = dc.patient_id
+left join date_changes(
+    'procedures', 'transplants',
+    [0, (select cast(param('exc_transplant', 'window_days') as integer) + 1)],
+    cast([] as integer[])
+) as pc on f.patient_id = pc.patient_id

@@ -226,6 +226,22 @@ final as (
             else greatest(hbv_date, hcv_date, hiv_date, syphilis_date, cmv_date)
         end as evidence_date
     from viruses
+),
+
+window_ends as (
+    select
+        rt.patient_id,
+        min(rt.result_date + cast(rt.window_days as integer) + 1) as changes_on
+    from read_tests as rt
+    where rt.in_window
+    group by rt.patient_id
 )
 
-select * from final
+-- changes_on: a later result of a test enters on its date; a test's latest result
+-- leaves its window on result_date + window_days + 1
+select
+    f.*,
+    least(n.changes_on, r.changes_on) as changes_on
+from final as f
+left join next_in_valueset('viral_tests') as n on f.patient_id = n.patient_id
+left join window_ends as r on f.patient_id = r.patient_id

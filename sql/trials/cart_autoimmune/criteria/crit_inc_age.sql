@@ -40,12 +40,12 @@ final as (
         case
             when exact
                 then
-                    'age ' || age_low || ' on ' || strftime(as_of, '%Y-%m-%d')
+                    'age ' || age_low || ' on ' || as_of_text()
                     || case when age_low >= min_age then ' >= ' else ' < ' end
                     || fmt_num(min_age)
             else
                 'age ' || age_low || ' or ' || age_high || ' on '
-                || strftime(as_of, '%Y-%m-%d') || ' (only the birth year is known)'
+                || as_of_text() || ' (only the birth year is known)'
                 || case
                     when age_low >= min_age then ' >= '
                     when age_high < min_age then ' < '
@@ -57,4 +57,9 @@ final as (
     from ages
 )
 
-select * from final
+-- changes_on: the next birthday (next 1 January when only the birth year is known)
+select
+    f.*,
+    b.changes_on
+from final as f
+left join birthday_changes() as b on f.patient_id = b.patient_id

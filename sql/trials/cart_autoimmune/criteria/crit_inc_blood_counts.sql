@@ -48,7 +48,8 @@ parts as (
                     else ' undecided vs '
                 end || fmt_num(l.plt_min) || ' 10^9/L'
         end as plt_text,
-        greatest(hb.result_date, plt.result_date) as evidence_date
+        greatest(hb.result_date, plt.result_date) as evidence_date,
+        least(hb.changes_on, plt.changes_on) as changes_on
     from stg_patients as p
     cross join limits as l
     left join hb on p.patient_id = hb.patient_id
@@ -65,7 +66,8 @@ final as (
             else 'unknown'
         end as status,
         hb_text || '; ' || plt_text as evidence,
-        evidence_date
+        evidence_date,
+        changes_on
     from parts
 )
 

@@ -37,7 +37,8 @@ final as (
                     else ' undecided vs '
                 end || fmt_num(l.lvef_min) || ' %'
         end || '; ECG to review at screening' as evidence,
-        e.result_date as evidence_date
+        e.result_date as evidence_date,
+        e.changes_on
     from stg_patients as p
     cross join limits as l
     left join lvef as e on p.patient_id = e.patient_id

@@ -9,7 +9,9 @@ with final as (
         'manual' as status,
         'to obtain at screening: agreement to effective contraception until one year after infusion'
             as evidence,
-        cast(null as date) as evidence_date
+        cast(null as date) as evidence_date,
+        -- decided by a person: time alone never changes it
+        cast(null as date) as changes_on
     from stg_patients
 )
 

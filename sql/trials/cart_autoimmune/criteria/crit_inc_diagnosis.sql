@@ -22,11 +22,20 @@ final as (
         coalesce(
             f.diseases,
             'no diagnosis of SLE, Sjogren''s, SSc, DM or AAV on or before '
-            || strftime(as_of(), '%Y-%m-%d')
+            || as_of_text()
         ) as evidence,
         f.first_date as evidence_date
     from stg_patients as p
     left join found as f on p.patient_id = f.patient_id
 )
 
-select * from final
+-- changes_on: a diagnosis enters on its date (any age)
+select
+    f.*,
+    dc.changes_on
+from final as f
+left join date_changes(
+    'diagnoses', 'autoimmune_diseases',
+    [0],
+    cast([] as integer[])
+) as dc on f.patient_id = dc.patient_id

@@ -141,7 +141,7 @@ judged as (
                 then
                     'first diagnosis ' || pd.first_code || ' on ' || strftime(pd.first_date, '%Y-%m-%d')
                     || if(pd.first_date <= l.dm_cutoff, ', >= ', ', < ')
-                    || fmt_num(l.dm_min_years) || ' year(s) before ' || strftime(l.as_of, '%Y-%m-%d')
+                    || fmt_num(l.dm_min_years) || ' year(s) before ' || as_of_text()
             when s.result_date is null then missing_text(n.label, l.window_days, s.newest_any_date)
             when s.unreadable is not null then s.unreadable
             else
@@ -193,6 +193,35 @@ final as (
         coalesce(j.met_date, j.any_date) as evidence_date
     from stg_patients as p
     left join per_patient as j on p.patient_id = j.patient_id
+),
+
+score_changes as (
+    select
+        sc.patient_id,
+        min(sc.changes_on) as changes_on
+    from scores as sc
+    group by sc.patient_id
 )
 
-select * from final
+-- changes_on: each score as latest_result says; a diagnosis enters on its date and DM
+-- reaches dm_min_years years on its first date + that many years; an ANCA result enters on its date
+select
+    f.*,
+    least(s.changes_on, dc.changes_on, ic.changes_on, lc.changes_on) as changes_on
+from final as f
+left join score_changes as s on f.patient_id = s.patient_id
+left join date_changes(
+    'diagnoses', 'autoimmune_diseases',
+    [0],
+    [(select 12 * cast(param('inc_disease_activity', 'dm_min_years') as integer))]
+) as dc on f.patient_id = dc.patient_id
+left join date_changes(
+    'diagnoses', 'interstitial_lung_disease',
+    [0],
+    cast([] as integer[])
+) as ic on f.patient_id = ic.patient_id
+left join date_changes(
+    'labs', null,
+    [0],
+    cast([] as integer[])
+) as lc on f.patient_id = lc.patient_id

@@ -24,6 +24,7 @@ judged as (
         e.newest_any_date,
         e.result_date,
         e.unreadable,
+        e.changes_on,
         'ECOG ' || coalesce(e.comparator, '') || fmt_num(e.value) || ' on '
         || strftime(e.result_date, '%Y-%m-%d') as result_label,
         e.value between 0 and 5 and e.value = round(e.value) as is_score,
@@ -54,7 +55,8 @@ final as (
                     else ' undecided vs '
                 end || fmt_num(ecog_max)
         end as evidence,
-        result_date as evidence_date
+        result_date as evidence_date,
+        changes_on
     from judged
 )
 

@@ -62,6 +62,7 @@ with_uln as (
         r.result_date,
         r.newest_any_date,
         r.unreadable,
+        r.changes_on,
         r.value,
         r.comparator,
         r.ref_high > 0 as uln_from_ref_high,
@@ -82,6 +83,7 @@ judged as (
         patient_id,
         ordinal,
         result_date,
+        changes_on,
         cmp_le(value, comparator, upper_limit) as ok,
         case
             when result_date is null then missing_text(label, window_days, newest_any_date)
@@ -108,7 +110,8 @@ final as (
             else 'unknown'
         end as status,
         string_agg(part_text, '; ' order by ordinal) as evidence,
-        max(result_date) as evidence_date
+        max(result_date) as evidence_date,
+        min(changes_on) as changes_on
     from judged
     group by patient_id
 )

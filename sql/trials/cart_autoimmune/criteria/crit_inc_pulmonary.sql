@@ -52,7 +52,8 @@ parts as (
                     else ' undecided vs '
                 end || fmt_num(l.fvc_min) || ' %'
         end as fvc_text,
-        greatest(d.result_date, f.result_date) as evidence_date
+        greatest(d.result_date, f.result_date) as evidence_date,
+        least(d.changes_on, f.changes_on) as changes_on
     from stg_patients as p
     cross join limits as l
     left join dlco as d on p.patient_id = d.patient_id
@@ -69,7 +70,8 @@ final as (
             else 'unknown'
         end as status,
         dlco_text || '; ' || fvc_text as evidence,
-        evidence_date
+        evidence_date,
+        changes_on
     from parts
 )
 

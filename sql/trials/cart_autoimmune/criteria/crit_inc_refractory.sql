@@ -155,17 +155,17 @@ final as (
             coalesce(a.qualifying, 0) || ' of ' || fmt_num(l.min_agents)
             || ' immunosuppressive agents with a course >= ' || fmt_num(l.min_days)
             || ' days: ' || a.listed,
-            'no immunosuppressive agent ordered on or before ' || strftime(l.as_of, '%Y-%m-%d')
+            'no immunosuppressive agent ordered on or before ' || as_of_text()
         )
         || '; '
         || coalesce(
-            'current glucocorticoid on ' || strftime(l.as_of, '%Y-%m-%d') || ': '
+            'current glucocorticoid on ' || as_of_text() || ': '
             || fmt_num(coalesce(s.pred_mg, 0)) || ' mg/day prednisone-equivalent ('
             || s.listed || ')'
             || case when coalesce(s.pred_mg, 0) >= l.pred_min then ' >= ' else ' < ' end
             || fmt_num(l.pred_min) || ' mg/day'
             || if(s.undosed > 0, '; ' || s.undosed || ' current order(s) without a daily dose: verify', ''),
-            'no glucocorticoid order active on ' || strftime(l.as_of, '%Y-%m-%d')
+            'no glucocorticoid order active on ' || as_of_text()
         )
         || case
             when a.qualifying >= l.min_agents or s.pred_mg >= l.pred_min then ''
@@ -179,6 +179,26 @@ final as (
     cross join limits as l
     left join agents as a on p.patient_id = a.patient_id
     left join steroid as s on p.patient_id = s.patient_id
+),
+
+running as (
+    select
+        t.patient_id,
+        true as running
+    from treatments as t
+    where t.category = 'immunosuppressant' and t.course_end = as_of()
+    group by t.patient_id
 )
 
-select * from final
+-- changes_on: a running immunosuppressant course grows every day (its days are in the
+-- evidence); an order enters on its start date and stops being current the day after its end
+select
+    f.*,
+    least(if(r.running, as_of() + 1, null), mc.changes_on) as changes_on
+from final as f
+left join running as r on f.patient_id = r.patient_id
+left join date_changes(
+    'medications', 'refractory_treatments',
+    [0],
+    cast([] as integer[])
+) as mc on f.patient_id = mc.patient_id

@@ -35,7 +35,8 @@ final as (
                     else ' undecided vs '
                 end || fmt_num(l.egfr_min) || ' mL/min/1.73m2'
         end as evidence,
-        e.result_date as evidence_date
+        e.result_date as evidence_date,
+        e.changes_on
     from stg_patients as p
     cross join limits as l
     left join egfr as e on p.patient_id = e.patient_id

@@ -79,13 +79,36 @@ final as (
             b.excluding,
             'no B-cell depleting therapy within ' || cast(l.b_cell_days as integer)
             || ' days and no belimumab or anifrolumab within ' || cast(l.belimumab_days as integer)
-            || ' days before ' || strftime(l.as_of, '%Y-%m-%d')
+            || ' days before ' || as_of_text()
             || coalesce(' (older, not counted: ' || b.older || ')', '')
         ) as evidence,
         b.last_in_window as evidence_date
     from stg_patients as p
     cross join limits as l
     left join by_patient as b on p.patient_id = b.patient_id
+),
+
+running as (
+    select
+        o.patient_id,
+        true as running
+    from orders as o
+    where o.last_day = o.as_of
+    group by o.patient_id
 )
 
-select * from final
+-- changes_on: an order running on the as-of date shows it (its last day, the evidence
+-- date); an order enters on its start date and leaves its class's window on its last day + window_days + 1
+select
+    f.*,
+    least(if(r.running, as_of() + 1, null), mc.changes_on) as changes_on
+from final as f
+left join running as r on f.patient_id = r.patient_id
+left join date_changes(
+    'medications', 'b_cell_therapies',
+    [
+        0, (select cast(param('exc_b_cell_depletion', 'b_cell_window_days') as integer) + 1),
+        (select cast(param('exc_b_cell_depletion', 'belimumab_window_days') as integer) + 1)
+    ],
+    cast([] as integer[])
+) as mc on f.patient_id = mc.patient_id

@@ -111,9 +111,9 @@ final as (
         end as status,
         case
             when listed is null
-                then 'no glucocorticoid order active on ' || strftime(as_of, '%Y-%m-%d')
+                then 'no glucocorticoid order active on ' || as_of_text()
             else
-                'current glucocorticoid on ' || strftime(as_of, '%Y-%m-%d') || ': ' || listed
+                'current glucocorticoid on ' || as_of_text() || ': ' || listed
                 || coalesce(
                     '; weight ' || fmt_num(weight_kg) || ' kg on ' || strftime(weight_date, '%Y-%m-%d'),
                     ''
@@ -138,4 +138,17 @@ final as (
     from judged
 )
 
-select * from final
+-- changes_on: an order enters on its start date and stops being current the day after
+-- its end; the body weight as latest_result says
+select
+    f.*,
+    least(mc.changes_on, wt.changes_on) as changes_on
+from final as f
+left join date_changes(
+    'medications', 'glucocorticoids',
+    [0],
+    cast([] as integer[])
+) as mc on f.patient_id = mc.patient_id
+left join latest_result(
+    'body_weight', (select param('exc_glucocorticoid_dose', 'weight_window_days'))
+) as wt on f.patient_id = wt.patient_id

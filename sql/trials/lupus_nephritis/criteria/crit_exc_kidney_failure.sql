@@ -68,6 +68,7 @@ judged as (
         g.diagnosis_date,
         e.result_date,
         e.newest_any_date,
+        least(e.changes_on, dc.changes_on, pc.changes_on) as changes_on,
         e.value,
         e.comparator,
         e.unit,
@@ -77,6 +78,13 @@ judged as (
     cross join limits as l
     left join egfr as e on p.patient_id = e.patient_id
     left join diagnosed as g on p.patient_id = g.patient_id
+    -- time alone: a diagnosis or procedure dated after the as-of date enters on its date
+    left join
+        date_changes('diagnoses', 'kidney_failure', [0], cast([] as integer[])) as dc
+        on p.patient_id = dc.patient_id
+    left join
+        date_changes('procedures', 'kidney_failure', [0], cast([] as integer[])) as pc
+        on p.patient_id = pc.patient_id
 ),
 
 final as (
@@ -105,7 +113,8 @@ final as (
             when egfr_low then greatest(result_date, diagnosis_date)
             when listed is not null then diagnosis_date
             else result_date
-        end as evidence_date
+        end as evidence_date,
+        changes_on
     from judged
 )
 

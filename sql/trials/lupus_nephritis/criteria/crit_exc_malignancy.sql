@@ -80,7 +80,7 @@ final as (
         coalesce(
             'malignancy ' || d.malignant || ' on ' || strftime(d.malignant_date, '%Y-%m-%d'),
             d.verify,
-            'no malignancy recorded since ' || strftime(l.window_start, '%Y-%m-%d')
+            'no malignancy recorded since ' || as_of_text_months_before(12 * l.lookback_years)
         )
         || coalesce(
             '; older than ' || fmt_num(l.lookback_years) || ' years, not counted: ' || d.older, ''
@@ -91,4 +91,14 @@ final as (
     left join decided as d on p.patient_id = d.patient_id
 )
 
-select * from final
+-- changes_on: a diagnosis enters on its date and leaves the look-back on
+-- date + lookback_years years
+select
+    f.*,
+    dc.changes_on
+from final as f
+left join date_changes(
+    'diagnoses', 'malignancy',
+    [0],
+    [(select 12 * cast(param('exc_malignancy', 'lookback_years') as integer))]
+) as dc on f.patient_id = dc.patient_id

@@ -10,7 +10,9 @@ with final as (
         'manual' as status,
         'to verify at screening: another interventional trial within 30 days (investigator judgement)'
             as evidence,
-        cast(null as date) as evidence_date
+        cast(null as date) as evidence_date,
+        -- decided by a person: time alone never changes it
+        cast(null as date) as changes_on
     from stg_patients
 )
 

@@ -86,7 +86,7 @@ final as (
             else
                 'no pregnancy test within ' || cast(l.window_days as integer)
                 || ' days before '
-                || strftime(as_of(), '%Y-%m-%d')
+                || as_of_text()
                 || ': verify pregnancy and breastfeeding at screening'
         end as evidence,
         coalesce(
@@ -100,4 +100,19 @@ final as (
     left join latest_diagnosis as g on p.patient_id = g.patient_id
 )
 
-select * from final
+-- changes_on: a test or diagnosis enters on its date and leaves the window on
+-- date + window_days + 1
+select
+    f.*,
+    least(lc.changes_on, dc.changes_on) as changes_on
+from final as f
+left join date_changes(
+    'labs', 'pregnancy_tests',
+    [0, (select cast(param('exc_pregnancy', 'window_days') as integer) + 1)],
+    cast([] as integer[])
+) as lc on f.patient_id = lc.patient_id
+left join date_changes(
+    'diagnoses', 'pregnancy_diagnoses',
+    [0, (select cast(param('exc_pregnancy', 'window_days') as integer) + 1)],
+    cast([] as integer[])
+) as dc on f.patient_id = dc.patient_id

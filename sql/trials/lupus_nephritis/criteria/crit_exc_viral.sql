@@ -116,6 +116,23 @@ final as (
         end as evidence,
         case when any_positive then positive_date else last_date end as evidence_date
     from by_patient
+),
+
+window_ends as (
+    select
+        j.patient_id,
+        min(j.result_date + cast(t.window_days as integer) + 1) as changes_on
+    from judged as j
+    inner join tests as t on j.category = t.category
+    where j.in_window
+    group by j.patient_id
 )
 
-select * from final
+-- changes_on: a later result of a test enters on its date; a test's latest result
+-- leaves its window on result_date + window_days + 1
+select
+    f.*,
+    least(n.changes_on, r.changes_on) as changes_on
+from final as f
+left join next_in_valueset('viral_tests') as n on f.patient_id = n.patient_id
+left join window_ends as r on f.patient_id = r.patient_id

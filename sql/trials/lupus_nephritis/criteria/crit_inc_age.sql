@@ -57,14 +57,19 @@ final as (
         status,
         case
             when exact
-                then 'age ' || age_low || ' on ' || strftime(as_of, '%Y-%m-%d') || verdict
+                then 'age ' || age_low || ' on ' || as_of_text() || verdict
             else
                 'age ' || age_low || ' or ' || age_high || ' on '
-                || strftime(as_of, '%Y-%m-%d') || ' (only the birth year is known)' || verdict
+                || as_of_text() || ' (only the birth year is known)' || verdict
         end as evidence,
         -- age is not a dated record: no evidence date (the birth date is not shown)
         cast(null as date) as evidence_date
     from judged
 )
 
-select * from final
+-- changes_on: the next birthday (next 1 January when only the birth year is known)
+select
+    f.*,
+    b.changes_on
+from final as f
+left join birthday_changes() as b on f.patient_id = b.patient_id

@@ -28,7 +28,7 @@ final as (
         'inc_biopsy' as criterion_id,
         'manual' as status,
         'to review at screening: kidney biopsy within 6 months before '
-        || strftime(as_of(), '%Y-%m-%d') || ' showing ISN/RPS class III or IV (with or without V)'
+        || as_of_text() || ' showing ISN/RPS class III or IV (with or without V)'
         || coalesce(
             '; kidney biopsy recorded: ' || b.code || ' on ' || strftime(b.biopsy_date, '%Y-%m-%d')
             || ' (review its report)',
@@ -39,4 +39,13 @@ final as (
     left join biopsies as b on p.patient_id = b.patient_id
 )
 
-select * from final
+-- changes_on: a biopsy enters on its date and leaves the 6-month window about 6 months later
+select
+    f.*,
+    pc.changes_on
+from final as f
+left join date_changes(
+    'procedures', 'kidney_biopsy',
+    [0],
+    [6]
+) as pc on f.patient_id = pc.patient_id

@@ -8,7 +8,9 @@ with final as (
         'inc_consent' as criterion_id,
         'manual' as status,
         'to obtain at screening: written informed consent' as evidence,
-        cast(null as date) as evidence_date
+        cast(null as date) as evidence_date,
+        -- decided by a person: time alone never changes it
+        cast(null as date) as changes_on
     from stg_patients
 )
 

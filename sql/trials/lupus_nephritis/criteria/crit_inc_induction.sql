@@ -123,7 +123,7 @@ final as (
         end as status,
         coalesce(
             b.listed,
-            'no current mycophenolate or IV cyclophosphamide course on ' || strftime(l.as_of, '%Y-%m-%d')
+            'no current mycophenolate or IV cyclophosphamide course on ' || as_of_text()
         )
         || case
             when b.started_recently
@@ -132,13 +132,37 @@ final as (
             when b.listed is not null
                 then
                     ': started more than ' || cast(l.window_days as integer) || ' days before '
-                    || strftime(l.as_of, '%Y-%m-%d')
+                    || as_of_text()
             else ''
         end as evidence,
         b.recent_start as evidence_date
     from stg_patients as p
     cross join limits as l
     left join by_patient as b on p.patient_id = b.patient_id
+),
+
+running as (
+    select
+        o.patient_id,
+        true as running
+    from orders as o
+    where o.last_day = as_of()
+    group by o.patient_id
 )
 
-select * from final
+-- changes_on: a running course shows its last day (the as-of date); an order enters on
+-- its start date, a course stops being current on its last day + gap_days + 1 and recent on its
+-- first day + window_days + 1
+select
+    f.*,
+    least(if(r.running, as_of() + 1, null), mc.changes_on) as changes_on
+from final as f
+left join running as r on f.patient_id = r.patient_id
+left join date_changes(
+    'medications', 'induction_therapies',
+    [
+        0, (select cast(param('inc_induction', 'gap_days') as integer) + 1),
+        (select cast(param('inc_induction', 'window_days') as integer) + 1)
+    ],
+    cast([] as integer[])
+) as mc on f.patient_id = mc.patient_id

@@ -56,7 +56,7 @@ final as (
                 then
                     'SLE ' || f.sle_code || ' on ' || strftime(f.sle_date, '%Y-%m-%d')
                     || ' without a lupus nephritis or kidney code'
-            else 'no SLE diagnosis on or before ' || strftime(as_of(), '%Y-%m-%d')
+            else 'no SLE diagnosis on or before ' || as_of_text()
         end as evidence,
         case
             when f.ln_code is not null then f.ln_date
@@ -67,4 +67,13 @@ final as (
     left join firsts as f on p.patient_id = f.patient_id
 )
 
-select * from final
+-- changes_on: a diagnosis enters on its date (any age)
+select
+    f.*,
+    dc.changes_on
+from final as f
+left join date_changes(
+    'diagnoses', 'lupus_diagnoses',
+    [0],
+    cast([] as integer[])
+) as dc on f.patient_id = dc.patient_id

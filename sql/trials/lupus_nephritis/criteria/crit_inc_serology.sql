@@ -51,6 +51,7 @@ read_tests as (
         t.ordinal,
         t.window_days,
         r.newest_any_date,
+        r.changes_on,
         r.result_date,
         r.value,
         r.comparator,
@@ -117,7 +118,8 @@ by_patient as (
         count(*) filter (where abnormal = false) as normal_tests,
         string_agg(test_text, '; ' order by ordinal) as listed,
         max(result_date) filter (where abnormal) as abnormal_date,
-        max(result_date) as last_date
+        max(result_date) as last_date,
+        min(changes_on) as changes_on
     from described
     group by patient_id
 ),
@@ -132,7 +134,8 @@ final as (
             else 'unknown'
         end as status,
         listed as evidence,
-        case when any_abnormal then abnormal_date else last_date end as evidence_date
+        case when any_abnormal then abnormal_date else last_date end as evidence_date,
+        changes_on
     from by_patient
 )
 

@@ -29,6 +29,7 @@ read_result as (
         l.window_days,
         u.result_date,
         u.newest_any_date,
+        u.changes_on,
         u.value,
         u.comparator,
         u.unit,
@@ -100,7 +101,8 @@ final as (
                     else ' undecided vs '
                 end || fmt_num(upcr_min) || ' g/g'
         end as evidence,
-        result_date as evidence_date
+        result_date as evidence_date,
+        changes_on
     from judged
 )
 
