@@ -50,12 +50,13 @@ def _read(folders: dict[str, Path]) -> dict[str, tuple]:
 @pytest.fixture(scope="module")
 def criteria(tmp_path_factory, contract_sample_scan) -> dict[str, dict[str, tuple]]:
     """The OMOP form scanned here; the contract form is the session's one scan of the sample
-    (tests/flows/conftest.py, shared with test_scan_fhir_sample.py; same trials and as-of)."""
+    (tests/flows/conftest.py: every trial found, the same as-of; shared with other modules)."""
     root = tmp_path_factory.mktemp("forms")
     omop_drop = root / "omop-drop"
     render_omop.render(SAMPLE, omop_drop)
     omop = _scan(root / "omop", omop_drop, None)  # the form is told from the files
-    return {"contract": _read(contract_sample_scan()), "omop": omop}
+    contract = {t: Path(contract_sample_scan()["folders"][t]) for t in TRIALS}
+    return {"contract": _read(contract), "omop": omop}
 
 
 @pytest.mark.parametrize("trial_id", TRIALS)
