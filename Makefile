@@ -19,10 +19,13 @@ scan: $(STAMP)
 
 ## Style checks (ruff, ruff-format, sqlfluff) then the whole test suite, one worker per core
 ## (at most 4: each worker running flow tests starts a Prefect test server); a test file
-## runs whole on one worker, so its module fixtures are built once.
+## runs whole on one worker, so its module fixtures are built once. Files are handed out in
+## the order tests/conftest.py gives them (slowest first: flows, integration, unit, then
+## tests/sql by size), not xdist's default (most tests first, which left the few-test,
+## minute-long flow files for the end).
 test: $(STAMP) chromium
 	$(MAKE) lint
-	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile --no-loadscope-reorder
 
 ## Debian's chromium for the feasibility.html browser test (once; no-op when present).
 chromium:

@@ -8,6 +8,7 @@ criterion's (status, evidence) for one patient.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,6 +24,33 @@ from pipelines.warehouse.connect import connect
 
 AS_OF = date(2026, 11, 26)
 TRIALS_DIR = SQL_DIR / "trials"
+
+
+# Test files by cost, most expensive first: each flow test file runs whole scans (a Prefect
+# flow, Great Expectations, exports: 10-60 s a scan), integration files scan or open a
+# browser, unit files vary, and a tests/sql file costs about 1 s of CPU per test (a trial's
+# evaluation). `make test` hands files to pytest-xdist's workers in this order
+# (--dist loadfile --no-loadscope-reorder): the long files start first and the short ones
+# fill the end, so no worker idles while another finishes a long file. (xdist's default
+# order, most tests first, put the flow files, which have few tests, last.)
+_FOLDER_ORDER = ("tests/flows/", "tests/integration/", "tests/unit/", "tests/sql/")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Order the test files by `_FOLDER_ORDER`, then tests/sql files by test count (most
+    first); the order of the tests within a file is left as written."""
+    per_file = Counter(_file_of(item) for item in items)
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        path = _file_of(item)
+        folder = next((i for i, f in enumerate(_FOLDER_ORDER) if path.startswith(f)), len(_FOLDER_ORDER))
+        return folder, -per_file[path] if path.startswith("tests/sql/") else 0
+
+    items.sort(key=rank)  # stable: a file's tests stay together and in their order
+
+
+def _file_of(item: pytest.Item) -> str:
+    return item.nodeid.split("::")[0]
 
 
 @pytest.fixture

@@ -31,7 +31,10 @@ def _scan(root: Path, drop: Path, extracts_format: str | None) -> dict[str, tupl
         as_of=AS_OF,
         extracts_format=extracts_format,
     )
-    folders = {t: Path(summary["folders"][t]) for t in TRIALS}
+    return _read({t: Path(summary["folders"][t]) for t in TRIALS})
+
+
+def _read(folders: dict[str, Path]) -> dict[str, tuple]:
     return {
         t: (
             (folder / "criteria.csv").read_bytes(),
@@ -45,14 +48,15 @@ def _scan(root: Path, drop: Path, extracts_format: str | None) -> dict[str, tupl
 
 
 @pytest.fixture(scope="module")
-def criteria(tmp_path_factory) -> dict[str, dict[str, tuple]]:
+def criteria(tmp_path_factory, contract_sample_scan) -> dict[str, dict[str, tuple]]:
+    """The OMOP form scanned here; the contract form is the session's one scan of the sample
+    (tests/flows/conftest.py: every trial found, the same as-of; shared with other modules)."""
     root = tmp_path_factory.mktemp("forms")
     omop_drop = root / "omop-drop"
     render_omop.render(SAMPLE, omop_drop)
-    return {
-        "contract": _scan(root / "contract", SAMPLE, None),
-        "omop": _scan(root / "omop", omop_drop, None),  # the form is told from the files
-    }
+    omop = _scan(root / "omop", omop_drop, None)  # the form is told from the files
+    contract = {t: Path(contract_sample_scan()["folders"][t]) for t in TRIALS}
+    return {"contract": _read(contract), "omop": omop}
 
 
 @pytest.mark.parametrize("trial_id", TRIALS)

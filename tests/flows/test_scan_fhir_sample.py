@@ -36,13 +36,13 @@ def _scan(extracts: Path, root: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def scans(tmp_path_factory) -> dict[str, dict]:
+def scans(tmp_path_factory, contract_sample_scan) -> dict[str, dict]:
+    """The FHIR form scanned here (every trial found); the contract form is the session's
+    one scan of the sample (tests/flows/conftest.py: every trial found, the same as-of)."""
     drop = tmp_path_factory.mktemp("fhir-drop")
     render_fhir.render(SAMPLE, drop)
-    return {
-        "contract": _scan(SAMPLE, tmp_path_factory.mktemp("contract")),
-        "fhir": _scan(drop, tmp_path_factory.mktemp("fhir")),
-    }
+    fhir = _scan(drop, tmp_path_factory.mktemp("fhir"))
+    return {"contract": contract_sample_scan(), "fhir": fhir}
 
 
 def _criteria(folder: str) -> list[dict]:

@@ -13,6 +13,7 @@ import pytest
 from pipelines.criteria.trials import load_trial
 from pipelines.run.flows import scan_flow
 from pipelines.settings import PROJECT_ROOT, SQL_DIR
+from tests.flows.conftest import sample_scan_args
 
 SAMPLE = PROJECT_ROOT / "data" / "sample"
 AS_OF = date(2026, 11, 26)
@@ -22,18 +23,13 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def scanned(tmp_path_factory) -> dict:
-    """One scan of the sample, then a second scan of the same drop."""
-    root = tmp_path_factory.mktemp("scan")
-    args = dict(
-        extracts=SAMPLE,
-        warehouse=root / "wh.duckdb",
-        out=root / "exports",
-        trials_dir=SQL_DIR / "trials",
-        trial_ids=None,  # every trial found: one ingest and staging, several trials
-        as_of=AS_OF,
-    )
-    first = scan_flow(**args)
+def scanned(contract_sample_scan) -> dict:
+    """One scan of the sample (the session's, tests/flows/conftest.py: every trial found, so
+    one ingest and staging for several trials), then a second scan of the same drop on the
+    same warehouse."""
+    first = contract_sample_scan()
+    args = sample_scan_args(Path(first["root"]))
+    assert (args["extracts"], args["trial_ids"], args["as_of"]) == (SAMPLE, None, AS_OF)
     folder = Path(first["folders"]["cart_autoimmune"])
     snapshot = {name: (folder / name).read_bytes() for name in ("candidates.csv", "criteria.csv")}
     first_run_json = json.loads((folder / "run.json").read_text())
