@@ -48,7 +48,9 @@ def test_second_night_is_incremental_and_full_is_not(tmp_path):
     shutil.copytree(SAMPLE, tmp_path / "drop", ignore=shutil.ignore_patterns("expected", "README.md"))
     night1 = _scan(tmp_path, date(2026, 11, 26))
     run1 = json.loads((night1["cart_autoimmune"] / "run.json").read_text())
-    assert run1["evaluation"] == {"mode": "full", "reason": "no complete stored evaluation"}
+    first = run1["evaluation"]
+    assert (first["mode"], first["reason"]) == ("full", "no complete stored evaluation")
+    assert first["criteria_without_changes_on"] == []
 
     (tmp_path / "drop" / "labs-2026-11-27.csv").write_text(
         "patient_id,code_system,code,result_date,value_num,value_text,unit,ref_low,ref_high\n"
@@ -68,5 +70,5 @@ def test_second_night_is_incremental_and_full_is_not(tmp_path):
     night3 = _scan(tmp_path, date(2026, 11, 27), full=True)
     for trial_id in TRIALS:
         how = json.loads((night3[trial_id] / "run.json").read_text())["evaluation"]
-        assert how == {"mode": "full", "reason": "--full"}
+        assert (how["mode"], how["reason"]) == ("full", "--full")
         assert _criteria(night3[trial_id]) == incremental[trial_id]
