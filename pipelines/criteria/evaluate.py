@@ -34,6 +34,8 @@ from pipelines.warehouse import fingerprint as fingerprints
 from pipelines.warehouse.connect import ident, read_sql, run_sql_file, scalar
 
 COHORT_DIR = SQL_DIR / "cohort"
+# The fixed-shape tables of a trial's schema, one DDL file each.
+TABLES_DIR = COHORT_DIR / "tables"
 # Coordinators' screening decisions (pipelines/screening/, table screening_events): the
 # view that picks the decisions applying to an evaluation, read while the criteria are
 # materialised, and the views of the screening state, worklist and log built on the
@@ -89,7 +91,7 @@ def evaluate_trial(
     con.execute(f"set schema = '{schema}'")
     try:
         # No fingerprint until the evaluation is complete: a failed one is never "current".
-        con.execute("create or replace table evaluation (fingerprint varchar not null)")
+        create_table(con, "evaluation")
         _write_context(con, trial, as_of, overrides or {})
         run_sql_file(con, COHORT_DIR / "trial_macros.sql")
         con.execute(f"create or replace view patient_diseases as {read_sql(trial.diseases_file)}")
@@ -215,6 +217,13 @@ def _evaluate_again(con: duckdb.DuckDBPyConnection, criterion: Criterion, patien
     apply_decisions(con, criterion)
 
 
+def create_table(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Create (or empty) the trial's table `name` in the current schema, as defined in
+    `sql/cohort/tables/<name>.sql` (evaluation, params, criteria_manifest,
+    criteria_results: one file each, with what a row means)."""
+    run_sql_file(con, TABLES_DIR / f"{name}.sql")
+
+
 def _create_views(con: duckdb.DuckDBPyConnection, folder: Path, names: Sequence[str]) -> None:
     for name in names:
         con.execute(f"create or replace view {name} as {read_sql(folder / f'{name}.sql')}")
@@ -308,17 +317,11 @@ def _write_context(
         "strftime(cast(? as date), '%Y-%m-%d') as as_of_label",
         [as_of, trial.id, as_of],
     )
-    con.execute(
-        "create or replace table params (criterion_id varchar, name varchar, "
-        "value_num double, value_text varchar)"
-    )
+    create_table(con, "params")
     rows = _param_rows(trial, overrides)
     if rows:
         con.executemany("insert into params values (?, ?, ?, ?)", rows)
-    con.execute(
-        "create or replace table criteria_manifest (criterion_id varchar, kind varchar, "
-        "ordinal integer, weight double, wording varchar)"
-    )
+    create_table(con, "criteria_manifest")
     con.executemany(
         "insert into criteria_manifest values (?, ?, ?, ?, ?)",
         [[c.id, c.kind, c.ordinal, c.weight, c.wording] for c in trial.criteria],
@@ -374,12 +377,7 @@ def materialise_criteria(
     whenever `every` seconds (default PROGRESS_EVERY_SECONDS) have passed since the start or
     the previous line (counts and criterion ids only)."""
     every = PROGRESS_EVERY_SECONDS if every is None else every
-    con.execute(
-        "create or replace table criteria_results (patient_id varchar, criterion_id varchar, "
-        "kind varchar, status varchar, evidence varchar, evidence_date date, "
-        "status_source varchar, computed_status varchar, evidence_fingerprint varchar, "
-        "changes_on date, evidence_template varchar)"
-    )
+    create_table(con, "criteria_results")
     _create_views(con, SCREENING_DIR, (DECISIONS_VIEW,))
     patients = scalar(con, "select count(*) from stg_patients")
     started = reported = time.monotonic()
